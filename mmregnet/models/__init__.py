@@ -1,0 +1,3 @@
+from .backbones import RegNet
+
+__all__ = ['RegNet']

@@ -1,0 +1,3 @@
+from .regnet import RegNet
+
+__all__ = ['RegNet']

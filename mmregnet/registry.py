@@ -1,0 +1,17 @@
+"""mmregnet's registries: children of mmengine's roots with scope ``mmregnet``.
+
+Any OpenMMLab host (mmpretrain, mmdet, ...) reaches them as
+``type='mmregnet.RegNet'``: mmengine imports ``mmregnet.registry`` on the first
+lookup of the ``mmregnet`` scope, and ``locations`` imports the modules that
+register into it, so neither ``custom_imports`` nor an explicit import is
+needed. Nothing is registered into the hosts' own registries, which already
+hold a ``RegNet`` of their own.
+"""
+from mmengine.registry import MODELS as MMENGINE_MODELS
+from mmengine.registry import Registry
+
+MODELS = Registry(
+    'model',
+    parent=MMENGINE_MODELS,
+    scope='mmregnet',
+    locations=['mmregnet.models'])

@@ -1,0 +1,18 @@
+"""Shared test helpers."""
+import torch
+import torch.nn as nn
+
+
+def randomise_norms(model: nn.Module, seed: int = 0) -> nn.Module:
+    """Give every BatchNorm non-trivial affine params and running stats, so
+    that comparisons of outputs exercise them."""
+    gen = torch.Generator().manual_seed(seed)
+    for m in model.modules():
+        if isinstance(m, nn.BatchNorm2d):
+            m.weight.data = torch.rand(m.weight.shape, generator=gen) + 0.5
+            m.bias.data = torch.randn(m.bias.shape, generator=gen) * 0.1
+            m.running_mean = torch.randn(m.running_mean.shape,
+                                         generator=gen) * 0.1
+            m.running_var = torch.rand(m.running_var.shape,
+                                       generator=gen) + 0.5
+    return model
