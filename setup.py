@@ -1,9 +1,32 @@
 """mmregnet: the RegNet family as an OpenMMLab plugin."""
+import os
 import os.path as osp
+import shutil
+import sys
 
 from setuptools import find_packages, setup
 
 HERE = osp.dirname(osp.abspath(__file__))
+MIM_FILES = ('configs', 'tools', 'demo', 'model-index.yml', 'metafile.yml')
+
+
+def add_mim_extension():
+    """Copy configs, tools, demo and the model index into mmregnet/.mim for
+    built packages, so the model index works outside the repository (and
+    OpenMMLab's ``mim`` finds them). Editable installs read the repository."""
+    if not any(cmd in sys.argv for cmd in ('bdist_wheel', 'sdist', 'install',
+                                           'build')):
+        return
+    mim = osp.join(HERE, 'mmregnet', '.mim')
+    shutil.rmtree(mim, ignore_errors=True)
+    os.makedirs(mim)
+    for name in MIM_FILES:
+        src, dst = osp.join(HERE, name), osp.join(mim, name)
+        if osp.isdir(src):
+            shutil.copytree(
+                src, dst, ignore=shutil.ignore_patterns('__pycache__'))
+        else:
+            shutil.copyfile(src, dst)
 
 
 def read_version():
@@ -21,6 +44,7 @@ def read_requirements(name):
         ]
 
 
+add_mim_extension()
 setup(
     name='mmregnet',
     version=read_version(),
@@ -31,7 +55,7 @@ setup(
     license='Apache-2.0',
     python_requires='>=3.8',
     packages=find_packages(exclude=('tests', 'tests.*', 'configs', 'tools')),
-    include_package_data=True,
+    package_data={'mmregnet': ['.mim/**/*']},
     install_requires=read_requirements('runtime.txt'),
     extras_require={
         'mim': read_requirements('mminstall.txt'),

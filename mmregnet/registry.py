@@ -7,6 +7,7 @@ register into it, so neither ``custom_imports`` nor an explicit import is
 needed. Nothing is registered into the hosts' own registries, which already
 hold a ``RegNet`` of their own.
 """
+from mmengine.registry import HOOKS as MMENGINE_HOOKS
 from mmengine.registry import MODELS as MMENGINE_MODELS
 from mmengine.registry import Registry
 
@@ -15,3 +16,8 @@ MODELS = Registry(
     parent=MMENGINE_MODELS,
     scope='mmregnet',
     locations=['mmregnet.models'])
+HOOKS = Registry(
+    'hook',
+    parent=MMENGINE_HOOKS,
+    scope='mmregnet',
+    locations=['mmregnet.engine'])

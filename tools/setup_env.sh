@@ -34,7 +34,7 @@ else
   say "installing torch 2.14.1 + torchvision 0.29.1 (about 2 minutes)"
   pipq torch==2.14.1 torchvision==0.29.1
 fi
-pipq -U "setuptools<80" wheel ninja
+"$PY" -c "import ninja, wheel" 2>/dev/null || pipq -U "setuptools<80" wheel ninja
 if ! installed mmengine 0.10.7; then
   say "installing mmengine 0.10.7"
   pipq mmengine==0.10.7
@@ -82,7 +82,14 @@ else
   say "installing mmpretrain 1.2.0 and mmdet 3.3.0"
   pipq mmpretrain==1.2.0 mmdet==3.3.0
 fi
-say "installing test requirements and mmregnet (editable)"
-pipq -r "$ROOT/requirements/tests.txt"
-pipq --no-build-isolation --no-deps -e "$ROOT"
+STAMP="$VENV/.mmregnet-requirements"
+WANT=$(cat "$ROOT"/requirements/*.txt "$ROOT/setup.py" | md5sum | cut -d' ' -f1)
+if [ "$(cat "$STAMP" 2>/dev/null)" = "$WANT" ] && "$PY" -c "import mmregnet" 2>/dev/null; then
+  say "test requirements and mmregnet (editable) present"
+else
+  say "installing test requirements and mmregnet (editable)"
+  pipq -r "$ROOT/requirements/tests.txt"
+  pipq --no-build-isolation --no-deps -e "$ROOT"
+  echo "$WANT" > "$STAMP"
+fi
 "$PY" -c "import mmregnet; print('mmregnet', mmregnet.__version__, 'ready in $VENV')"

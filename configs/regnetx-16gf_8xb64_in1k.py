@@ -1,0 +1,4 @@
+_base_ = './regnetx-3.2gf_8xb64_in1k.py'
+
+model = dict(
+    backbone=dict(arch='regnetx_16gf'), head=dict(in_channels=2048))

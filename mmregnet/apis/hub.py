@@ -1,0 +1,151 @@
+"""mmregnet's model index (``model-index.yml`` -> ``metafile.yml``) and the
+model-zoo API on top of mmpretrain's model building and inferencer."""
+import copy
+import difflib
+import fnmatch
+import functools
+from pathlib import Path
+from typing import Dict, List, Optional, Sequence, Union
+
+from mmengine.config import Config
+from modelindex.load_model_index import load
+from modelindex.models.Model import Model
+
+PACKAGE_DIR = Path(__file__).resolve().parents[1]
+MMPRETRAIN_PREFIX = 'mmregnet.'
+
+
+def _index_root() -> Path:
+    """The source checkout (editable install), else ``mmregnet/.mim``."""
+    checkout = PACKAGE_DIR.parent
+    if (checkout / 'model-index.yml').exists():
+        return checkout
+    return PACKAGE_DIR / '.mim'
+
+
+@functools.lru_cache()
+def load_model_index() -> Dict[str, Model]:
+    """All models of mmregnet's index by lower-case name, with absolute
+    config paths."""
+    root = _index_root()
+    index = load(str(root / 'model-index.yml'))
+    index.build_models_with_collections()
+    models = {}
+    for model in index.models:
+        model.config = str(root / model.config)
+        models[model.name.lower()] = model
+    return models
+
+
+def list_models(pattern: str = '*') -> List[str]:
+    """Names of mmregnet's models matching a shell-style ``pattern``."""
+    return sorted(
+        fnmatch.filter(load_model_index(), pattern.lower()))
+
+
+def _lookup(name: str) -> Model:
+    models = load_model_index()
+    key = name.lower()
+    if key.startswith(MMPRETRAIN_PREFIX):
+        key = key[len(MMPRETRAIN_PREFIX):]
+    if key in models:
+        return models[key]
+    close = difflib.get_close_matches(key, models, n=5, cutoff=0.5)
+    hint = f' Close matches: {", ".join(close)}.' if close else ''
+    raise ValueError(f'Unknown model {name!r}.{hint} '
+                     'mmregnet.list_models() lists all names.')
+
+
+def _resolve(model: Union[str, Path, Config],
+             pretrained: Union[bool, str, Path]):
+    """(config, checkpoint or False) for a model name, config path or
+    Config."""
+    if isinstance(model, Config):
+        config, weights = model, None
+    elif str(model).endswith('.py'):
+        config, weights = Config.fromfile(str(model)), None
+    else:
+        meta = _lookup(str(model))
+        config, weights = Config.fromfile(meta.config), meta.weights
+    if pretrained is True:
+        if not weights:
+            raise ValueError(
+                f'{model!r} has no published checkpoint: pass '
+                'pretrained=False for random weights or pretrained=PATH')
+        return config, weights
+    return config, str(pretrained) if pretrained else False
+
+
+def get_model(model: Union[str, Path, Config],
+              pretrained: Union[bool, str, Path] = False,
+              device=None,
+              **kwargs):
+    """Build a model by index name, config file or Config.
+
+    Args:
+        model: a name from :func:`list_models`, a ``.py`` config or a Config.
+        pretrained: True for the published checkpoint (an error where there
+            is none), a path or URL, or False for random weights.
+        device: where to put the model.
+        **kwargs: overrides of the ``model`` config, e.g.
+            ``backbone=dict(out_indices=(0, 1, 2, 3))``.
+
+    Checkpoints load strictly: one whose keys do not fit the model raises a
+    ``ValueError`` naming the missing and unexpected keys.
+    """
+    from mmengine.runner import load_checkpoint
+    from mmpretrain.apis import get_model as build_model
+    config, checkpoint = _resolve(model, pretrained)
+    built = build_model(config, pretrained=False, device=device, **kwargs)
+    if checkpoint:
+        try:
+            loaded = load_checkpoint(
+                built, checkpoint, map_location='cpu', strict=True)
+        except RuntimeError as error:  # mmengine lists the keys
+            raise ValueError(f'checkpoint {checkpoint} does not fit '
+                             f'{model!r}:\n{error}') from None
+        meta = loaded.get('meta', {})
+        if 'dataset_meta' in meta:
+            built._dataset_meta = meta['dataset_meta']
+        elif 'CLASSES' in meta:  # mmcls 0.x checkpoints
+            built._dataset_meta = {'classes': meta['CLASSES']}
+    return built
+
+
+def inference_model(model, images, pretrained: Union[bool, str] = True,
+                    device=None, batch_size: int = 1) -> List[dict]:
+    """Classify one image or a list of images (paths or HxWx3 BGR arrays).
+
+    ``model`` is a built model (e.g. from :func:`get_model`), a name or a
+    config. Returns one dict per image with ``pred_label``, ``pred_score``,
+    ``pred_class`` (when the model knows class names) and ``pred_scores``.
+    """
+    from mmengine.model import BaseModel
+    from mmpretrain.apis import ImageClassificationInferencer
+    if not isinstance(model, BaseModel):
+        model = get_model(model, pretrained=pretrained, device=device)
+    inferencer = ImageClassificationInferencer(model, device=device)
+    single = not isinstance(images, (list, tuple))
+    results = inferencer(
+        [images] if single else list(images), batch_size=batch_size)
+    return results[0] if single else results
+
+
+def register_in_mmpretrain() -> List[str]:
+    """Add mmregnet's models to mmpretrain's ModelHub as ``mmregnet.<name>``.
+
+    mmpretrain registers its own index lazily and raises on a name it already
+    holds; its index is therefore loaded first, and ours goes under a prefix
+    of its own, so neither side can clash. Idempotent; returns the names.
+    """
+    from mmpretrain.apis.model import ModelHub
+    ModelHub._register_mmpretrain_models()
+    names = []
+    for name, meta in load_model_index().items():
+        hub_name = MMPRETRAIN_PREFIX + name
+        if hub_name not in ModelHub._models_dict:
+            entry = copy.deepcopy(meta)
+            entry.name = hub_name
+            ModelHub._models_dict[hub_name] = entry
+        names.append(hub_name)
+    return names

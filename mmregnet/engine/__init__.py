@@ -1,0 +1,13 @@
+"""Runtime support for training with mmengine: atomic, weights-only-loadable
+checkpoints, CPU torch.distributed, and an early check that a config's
+dataset is on disk."""
+from .checkpoint import (ATOMIC_BACKEND, AtomicLocalBackend,
+                         PortableCheckpointHook, atomic_write, to_plain_data)
+from .data_check import DatasetNotFoundError, check_dataset_paths
+from .launch import init_cpu_distributed
+
+__all__ = [
+    'ATOMIC_BACKEND', 'AtomicLocalBackend', 'PortableCheckpointHook',
+    'atomic_write', 'to_plain_data', 'DatasetNotFoundError',
+    'check_dataset_paths', 'init_cpu_distributed'
+]

@@ -1,0 +1,120 @@
+"""Training checkpoints that are never half-written and that load with
+``torch.load(weights_only=True)``.
+
+mmengine 0.10.7 writes a checkpoint with one ``open(path, 'wb')``: a process
+killed mid-write leaves a truncated file that ``--resume`` then picks up.
+:class:`AtomicLocalBackend`, selected with
+``backend_args=dict(backend='atomic_local')`` on the ``CheckpointHook``,
+writes to a temporary file in the same folder, fsyncs it and renames it over
+the target: readers see the old file or the complete new one.
+
+mmengine also stores numpy scalars and arrays and its ``HistoryBuffer`` (whose
+pickle calls ``getattr``) in the checkpoint. torch >= 2.6 loads with
+``weights_only=True`` and refuses them, and allowing ``getattr`` would let a
+checkpoint run code. :class:`PortableCheckpointHook` instead stores them as
+plain lists, numbers and dicts, and rebuilds the ``HistoryBuffer`` objects
+when a checkpoint is loaded, so resuming and testing need no unsafe loading.
+"""
+import contextlib
+import os
+import tempfile
+from typing import Any, Union
+
+import numpy as np
+import torch
+from mmengine.fileio import LocalBackend, register_backend
+from mmengine.hooks import Hook
+from mmengine.logging import HistoryBuffer
+
+from ..registry import HOOKS
+
+ATOMIC_BACKEND = 'atomic_local'
+_HISTORY_BUFFER = '__mmengine_history_buffer__'
+
+
+def atomic_write(data: Union[bytes, str], path) -> None:
+    """Write ``data`` to ``path`` so that ``path`` is never partial."""
+    path = os.fspath(path)
+    folder = os.path.dirname(os.path.abspath(path))
+    os.makedirs(folder, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(
+        dir=folder, prefix=f'.{os.path.basename(path)}.', suffix='.tmp')
+    try:
+        with os.fdopen(fd, 'wb' if isinstance(data, bytes) else 'w') as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.remove(tmp)
+        raise
+
+
+class AtomicLocalBackend(LocalBackend):
+    """mmengine's local file backend with atomic ``put`` / ``put_text``."""
+
+    def put(self, obj: bytes, filepath) -> None:
+        atomic_write(obj, filepath)
+
+    def put_text(self, obj: str, filepath, encoding: str = 'utf-8') -> None:
+        atomic_write(obj.encode(encoding), filepath)
+
+
+register_backend(ATOMIC_BACKEND, AtomicLocalBackend)
+
+
+def to_plain_data(obj: Any) -> Any:
+    """Replace numpy values and ``HistoryBuffer`` objects (recursively, in
+    dicts, lists and tuples) by Python numbers, lists and marked dicts."""
+    if isinstance(obj, HistoryBuffer):
+        log, count = obj.data
+        return {
+            _HISTORY_BUFFER: dict(
+                log_history=log.tolist(),
+                count_history=count.tolist(),
+                max_length=obj.max_length)
+        }
+    if isinstance(obj, (np.generic, np.ndarray)):
+        return obj.tolist()
+    if isinstance(obj, dict):
+        plain = {key: to_plain_data(value) for key, value in obj.items()}
+        return type(obj)(plain) if type(obj) is not dict else plain
+    if isinstance(obj, (list, tuple)) and not hasattr(obj, '_fields'):
+        return type(obj)(to_plain_data(value) for value in obj)
+    return obj
+
+
+def restore_history_buffers(obj: Any) -> Any:
+    """Inverse of :func:`to_plain_data` for ``HistoryBuffer`` objects."""
+    if isinstance(obj, dict):
+        if set(obj) == {_HISTORY_BUFFER}:
+            return HistoryBuffer(**obj[_HISTORY_BUFFER])
+        return type(obj)(
+            (key, restore_history_buffers(value))
+            for key, value in obj.items())
+    if isinstance(obj, list):
+        return [restore_history_buffers(value) for value in obj]
+    return obj
+
+
+@HOOKS.register_module()
+class PortableCheckpointHook(Hook):
+    """Keep checkpoints loadable with ``torch.load(weights_only=True)``.
+
+    Runs last when saving (after e.g. EMA has added its weights) and converts
+    the checkpoint with :func:`to_plain_data`; after loading it rebuilds the
+    message hub's ``HistoryBuffer`` objects, so ``--resume`` continues the
+    logged statistics exactly.
+    """
+    priority = 'LOWEST'
+
+    def before_save_checkpoint(self, runner, checkpoint: dict) -> None:
+        for key, value in list(checkpoint.items()):
+            if not isinstance(value, torch.Tensor):
+                checkpoint[key] = to_plain_data(value)
+
+    def after_load_checkpoint(self, runner, checkpoint: dict) -> None:
+        if 'message_hub' in checkpoint:
+            checkpoint['message_hub'] = restore_history_buffers(
+                checkpoint['message_hub'])
