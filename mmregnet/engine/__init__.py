@@ -4,10 +4,11 @@ dataset is on disk."""
 from .checkpoint import (ATOMIC_BACKEND, AtomicLocalBackend,
                          PortableCheckpointHook, atomic_write, to_plain_data)
 from .data_check import DatasetNotFoundError, check_dataset_paths
-from .launch import init_cpu_distributed
+from .launch import add_runner_args, init_cpu_distributed, load_runner_config
 
 __all__ = [
     'ATOMIC_BACKEND', 'AtomicLocalBackend', 'PortableCheckpointHook',
     'atomic_write', 'to_plain_data', 'DatasetNotFoundError',
-    'check_dataset_paths', 'init_cpu_distributed'
+    'check_dataset_paths', 'init_cpu_distributed', 'add_runner_args',
+    'load_runner_config'
 ]

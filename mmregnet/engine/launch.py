@@ -1,6 +1,12 @@
-"""What mmengine 0.10.7 needs to run torch.distributed jobs on CPU."""
+"""Launching Runner jobs: shared tool options, and what mmengine 0.10.7
+needs to run torch.distributed jobs on CPU."""
+import argparse
+import os
+import os.path as osp
+
 import torch
 import torch.distributed as dist
+from mmengine.config import Config, DictAction
 
 
 def init_cpu_distributed(cfg) -> bool:
@@ -21,3 +27,32 @@ def init_cpu_distributed(cfg) -> bool:
     wrapper['device_ids'] = None
     cfg.model_wrapper_cfg = wrapper
     return True
+
+
+def add_runner_args(parser: argparse.ArgumentParser) -> None:
+    """Options that tools/train.py and tools/test.py share."""
+    parser.add_argument('--work-dir', help='folder for logs and outputs')
+    parser.add_argument(
+        '--cfg-options',
+        nargs='+',
+        action=DictAction,
+        help='override config entries, e.g. train_cfg.max_epochs=10')
+    parser.add_argument(
+        '--launcher',
+        choices=['none', 'pytorch', 'slurm', 'mpi'],
+        default='none',
+        help='job launcher')
+    parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
+
+
+def load_runner_config(args) -> Config:
+    """The config of ``args.config`` with the shared options applied; the
+    work dir defaults to ``work_dirs/<config name>``."""
+    os.environ.setdefault('LOCAL_RANK', str(args.local_rank))
+    cfg = Config.fromfile(args.config)
+    cfg.launcher = args.launcher
+    if args.cfg_options:
+        cfg.merge_from_dict(args.cfg_options)
+    cfg.work_dir = args.work_dir or cfg.get('work_dir') or osp.join(
+        'work_dirs', osp.splitext(osp.basename(args.config))[0])
+    return cfg
