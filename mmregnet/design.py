@@ -47,26 +47,28 @@ class RegNetParams:
     se_ratio: float = 0.0
 
     def __post_init__(self):
-        _check_int('w0', self.w0, minimum=1)
-        _check_number('wa', self.wa)
+        check_int('w0', self.w0, minimum=1)
+        check_number('wa', self.wa)
         if not self.wa > 0:
             raise ValueError(f'wa must be > 0, got wa={self.wa!r}')
-        _check_number('wm', self.wm)
+        check_number('wm', self.wm)
         if not self.wm >= 1:
             raise ValueError(f'wm must be >= 1, got wm={self.wm!r}')
-        _check_int('depth', self.depth, minimum=1)
-        _check_int('group_w', self.group_w, minimum=1)
-        _check_number('bot_mul', self.bot_mul)
+        check_int('depth', self.depth, minimum=1)
+        check_int('group_w', self.group_w, minimum=1)
+        check_number('bot_mul', self.bot_mul)
         if not self.bot_mul > 0:
             raise ValueError(
                 f'bot_mul must be > 0, got bot_mul={self.bot_mul!r}')
-        _check_number('se_ratio', self.se_ratio)
+        check_number('se_ratio', self.se_ratio)
         if not 0 <= self.se_ratio < 1:
             raise ValueError(
                 f'se_ratio must be in [0, 1), got se_ratio={self.se_ratio!r}')
 
 
-def _check_int(name, value, minimum):
+def check_int(name, value, minimum):
+    """Raise TypeError unless ``value`` is an int, ValueError if below
+    ``minimum``; both messages name the argument and its value."""
     if isinstance(value, bool) or not isinstance(value, int):
         raise TypeError(f'{name} must be an int, got {name}={value!r} '
                         f'({type(value).__name__})')
@@ -74,7 +76,7 @@ def _check_int(name, value, minimum):
         raise ValueError(f'{name} must be >= {minimum}, got {name}={value!r}')
 
 
-def _check_number(name, value):
+def check_number(name, value):
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         raise TypeError(f'{name} must be a number, got {name}={value!r} '
                         f'({type(value).__name__})')

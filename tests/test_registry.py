@@ -18,7 +18,6 @@ def _run(code: str) -> str:
 @pytest.mark.parametrize('host', ['mmpretrain', 'mmdet'])
 def test_host_registry_builds_mmregnet_without_any_import(host):
     out = _run(f"""
-        import sys
         from {host}.registry import MODELS
         backbone = MODELS.build(dict(type='mmregnet.RegNet', arch='regnetx_400mf'))
         print(type(backbone).__module__, backbone.stage_widths)

@@ -5,7 +5,7 @@ import difflib
 import fnmatch
 import functools
 from pathlib import Path
-from typing import Dict, List, Optional, Sequence, Union
+from typing import Dict, List, Union
 
 from mmengine.config import Config
 from modelindex.load_model_index import load

@@ -15,8 +15,8 @@ from mmcv.cnn.bricks import DropPath
 from mmengine.model import BaseModule
 from torch.nn.modules.batchnorm import _BatchNorm
 
-from ...design import (ArchLike, Complexity, StageSpec, complexity,
-                       resolve_arch, stage_specs)
+from ...design import (ArchLike, Complexity, StageSpec, check_int,
+                       complexity, resolve_arch, stage_specs)
 from ...registry import MODELS
 
 
@@ -188,10 +188,10 @@ class RegNet(BaseModule):
         self.stages: Tuple[StageSpec, ...] = stage_specs(
             self.arch, rounding=width_rounding)
         num_stages = len(self.stages)
-        self.in_channels = _check_int_tuple('in_channels', [in_channels], 1,
-                                            1)[0]
-        self.stem_channels = _check_int_tuple('stem_channels',
-                                              [stem_channels], 1, 1)[0]
+        check_int('in_channels', in_channels, minimum=1)
+        check_int('stem_channels', stem_channels, minimum=1)
+        self.in_channels = in_channels
+        self.stem_channels = stem_channels
         self.strides = _check_int_tuple('strides', strides or
                                         (2, ) * num_stages, num_stages, 1)
         self.dilations = _check_int_tuple('dilations', dilations or
@@ -207,10 +207,10 @@ class RegNet(BaseModule):
                              f'out_indices={out_indices!r}')
         self.out_indices = tuple(sorted({i % num_stages
                                          for i in out_indices}))
-        if isinstance(frozen_stages, bool) or not isinstance(
-                frozen_stages, int) or not -1 <= frozen_stages <= num_stages:
-            raise ValueError(f'frozen_stages must be an int in [-1, '
-                             f'{num_stages}], got {frozen_stages!r}')
+        check_int('frozen_stages', frozen_stages, minimum=-1)
+        if frozen_stages > num_stages:
+            raise ValueError(f'frozen_stages must be in [-1, {num_stages}], '
+                             f'got frozen_stages={frozen_stages!r}')
         if not 0 <= drop_path_rate < 1:
             raise ValueError('drop_path_rate must be in [0, 1), got '
                              f'{drop_path_rate!r}')
