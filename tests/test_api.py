@@ -11,15 +11,16 @@ import torch
 from PIL import Image
 
 import mmregnet
-from mmregnet.apis import MMPRETRAIN_PREFIX
+from mmregnet.apis import MMPRETRAIN_PREFIX, is_classifier
 
 ROOT = Path(__file__).resolve().parents[1]
 TINY = str(ROOT / 'configs/quickstart/regnet-tiny_1xb64_digits.py')
 
 
 def test_list_models_with_patterns():
-    assert len(mmregnet.list_models()) == 24
-    assert mmregnet.list_models('regnety-1.6gf*') == \
+    assert len(mmregnet.list_models('regnet*_8xb*_in1k')) == 24
+    assert len(mmregnet.list_models('*_coco')) == 50  # detectors
+    assert mmregnet.list_models('regnety-1.6gf_8xb*') == \
         ['regnety-1.6gf_8xb128_in1k']
     assert len(mmregnet.list_models('regnetx-*_8xb64_in1k')) == 7
     assert mmregnet.list_models('nothing*') == []
@@ -130,9 +131,12 @@ def test_mmpretrain_model_hub_stays_complete_and_gains_prefixed_names():
         assert result.returncode == 0, result.stderr[-3000:]
         outputs.append(json.loads(result.stdout.strip().splitlines()[-1]))
     baseline, state = outputs
-    ours = {MMPRETRAIN_PREFIX + name for name in mmregnet.list_models()}
+    index = mmregnet.apis.load_model_index()
+    ours = {MMPRETRAIN_PREFIX + name for name, meta in index.items()
+            if is_classifier(meta)}
+    assert len(ours) >= 24 and not any('coco' in name for name in ours)
     assert set(state['after']) == set(baseline) | ours
-    assert len(state['after']) == len(baseline) + 24
+    assert len(state['after']) == len(baseline) + len(ours)
     assert state['again'] == state['after']
     assert state['theirs'] == 'mmpretrain.models.backbones.regnet'
     assert state['ours'] == 'mmregnet.models.backbones.regnet'

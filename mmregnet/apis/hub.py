@@ -1,5 +1,6 @@
-"""mmregnet's model index (``model-index.yml`` -> ``metafile.yml``) and the
-model-zoo API on top of mmpretrain's model building and inferencer."""
+"""mmregnet's model index (``model-index.yml`` -> the metafiles) and the
+model-zoo API on top of mmpretrain's (classifiers) and mmdet's (detectors)
+model building and inference."""
 import copy
 import difflib
 import fnmatch
@@ -8,6 +9,7 @@ from pathlib import Path
 from typing import Dict, List, Union
 
 from mmengine.config import Config
+from mmengine.registry import DefaultScope
 from modelindex.load_model_index import load
 from modelindex.models.Model import Model
 
@@ -35,6 +37,12 @@ def load_model_index() -> Dict[str, Model]:
         model.config = str(root / model.config)
         models[model.name.lower()] = model
     return models
+
+
+def is_classifier(meta: Model) -> bool:
+    """Whether an index entry is an ImageNet classifier (not a detector)."""
+    return any(result.task == 'Image Classification'
+               for result in meta.results)
 
 
 def list_models(pattern: str = '*') -> List[str]:
@@ -94,9 +102,13 @@ def get_model(model: Union[str, Path, Config],
     ``ValueError`` naming the missing and unexpected keys.
     """
     from mmengine.runner import load_checkpoint
-    from mmpretrain.apis import get_model as build_model
     config, checkpoint = _resolve(model, pretrained)
-    built = build_model(config, pretrained=False, device=device, **kwargs)
+    if config.get('default_scope') == 'mmdet':
+        built = _build_detector(config, device, **kwargs)
+    else:
+        from mmpretrain.apis import get_model as build_classifier
+        built = build_classifier(
+            config, pretrained=False, device=device, **kwargs)
     if checkpoint:
         try:
             loaded = load_checkpoint(
@@ -112,22 +124,42 @@ def get_model(model: Union[str, Path, Config],
     return built
 
 
+def _build_detector(config: Config, device=None, **kwargs):
+    """An mmdet detector from ``config`` (``**kwargs`` override its
+    ``model``), in eval mode, with the config attached as ``model.cfg``."""
+    from mmdet.apis import init_detector
+    config = copy.deepcopy(config)
+    config.merge_from_dict(dict(model=kwargs))
+    return init_detector(config, checkpoint=None, device=device or 'cpu')
+
+
 def inference_model(model, images, pretrained: Union[bool, str] = True,
                     device=None, batch_size: int = 1) -> List[dict]:
-    """Classify one image or a list of images (paths or HxWx3 BGR arrays).
+    """Classify, or detect objects in, one image or a list of images (paths
+    or HxWx3 BGR arrays).
 
     ``model`` is a built model (e.g. from :func:`get_model`), a name or a
-    config. Returns one dict per image with ``pred_label``, ``pred_score``,
-    ``pred_class`` (when the model knows class names) and ``pred_scores``.
+    config. A classifier returns one dict per image with ``pred_label``,
+    ``pred_score``, ``pred_class`` (when the model knows class names) and
+    ``pred_scores``; a detector one mmdet ``DetDataSample`` per image
+    (``pred_instances`` with ``bboxes``, ``scores``, ``labels`` and, for
+    instance segmentation, ``masks``).
     """
     from mmengine.model import BaseModel
     from mmpretrain.apis import ImageClassificationInferencer
     if not isinstance(model, BaseModel):
         model = get_model(model, pretrained=pretrained, device=device)
-    inferencer = ImageClassificationInferencer(model, device=device)
-    single = not isinstance(images, (list, tuple))
-    results = inferencer(
-        [images] if single else list(images), batch_size=batch_size)
+    # each host's transforms live in its own registry scope; a detector
+    # built earlier in the process must not leave 'mmdet' as the scope
+    if type(model).__module__.startswith('mmdet.'):
+        from mmdet.apis import inference_detector
+        with DefaultScope.overwrite_default_scope('mmdet'):
+            return inference_detector(model, images)
+    with DefaultScope.overwrite_default_scope('mmpretrain'):
+        inferencer = ImageClassificationInferencer(model, device=device)
+        single = not isinstance(images, (list, tuple))
+        results = inferencer(
+            [images] if single else list(images), batch_size=batch_size)
     return results[0] if single else results
 
 
@@ -136,12 +168,15 @@ def register_in_mmpretrain() -> List[str]:
 
     mmpretrain registers its own index lazily and raises on a name it already
     holds; its index is therefore loaded first, and ours goes under a prefix
-    of its own, so neither side can clash. Idempotent; returns the names.
+    of its own, so neither side can clash. Only the classifiers go there
+    (mmpretrain cannot build detectors). Idempotent; returns the names.
     """
     from mmpretrain.apis.model import ModelHub
     ModelHub._register_mmpretrain_models()
     names = []
     for name, meta in load_model_index().items():
+        if not is_classifier(meta):
+            continue
         hub_name = MMPRETRAIN_PREFIX + name
         if hub_name not in ModelHub._models_dict:
             entry = copy.deepcopy(meta)

@@ -1,0 +1,8 @@
+_base_ = './_base_/cascade-mask-rcnn_fpn_ms-3x_coco.py'
+model = dict(
+    backbone=dict(
+        arch='regnety_4.0gf',
+        init_cfg=dict(
+            checkpoint='checkpoints/regnety-4.0gf_3rdparty-pycls_in1k.pth',
+            prefix='backbone.')),
+    neck=dict(in_channels=[128, 192, 512, 1088]))

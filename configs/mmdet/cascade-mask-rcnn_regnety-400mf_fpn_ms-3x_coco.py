@@ -1,0 +1,8 @@
+_base_ = './_base_/cascade-mask-rcnn_fpn_ms-3x_coco.py'
+model = dict(
+    backbone=dict(
+        arch='regnety_400mf',
+        init_cfg=dict(
+            checkpoint='checkpoints/regnety-400mf_3rdparty-pycls_in1k.pth',
+            prefix='backbone.')),
+    neck=dict(in_channels=[48, 104, 208, 440]))

@@ -1,0 +1,8 @@
+_base_ = './_base_/faster-rcnn_fpn_2x_coco.py'
+model = dict(
+    backbone=dict(
+        arch='regnety_3.2gf',
+        init_cfg=dict(
+            checkpoint='checkpoints/regnety-3.2gf_3rdparty-pycls_in1k.pth',
+            prefix='backbone.')),
+    neck=dict(in_channels=[72, 216, 576, 1512]))

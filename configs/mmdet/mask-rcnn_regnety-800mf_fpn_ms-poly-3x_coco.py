@@ -1,0 +1,8 @@
+_base_ = './_base_/mask-rcnn_fpn_ms-poly-3x_coco.py'
+model = dict(
+    backbone=dict(
+        arch='regnety_800mf',
+        init_cfg=dict(
+            checkpoint='checkpoints/regnety-800mf_3rdparty-pycls_in1k.pth',
+            prefix='backbone.')),
+    neck=dict(in_channels=[64, 128, 320, 768]))

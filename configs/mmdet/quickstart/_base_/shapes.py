@@ -1,0 +1,62 @@
+# The drawn-shapes COCO dataset (tools/dataset_converters/make_shapes_coco.py)
+# and a CPU-sized detector neck/head width, shared by the quick-start configs.
+shapes_root = 'data/shapes/'
+shapes_metainfo = dict(classes=('square', 'disc', 'triangle'))
+num_classes = 3
+neck_channels = 64
+
+_pipeline_head = [
+    dict(type='LoadImageFromFile'),
+    dict(type='LoadAnnotations', with_bbox=True, with_mask=True),
+    dict(type='Resize', scale=(160, 160), keep_ratio=True),
+]
+shapes_train_dataloader = dict(
+    batch_size=8,
+    num_workers=0,
+    persistent_workers=False,
+    dataset=dict(
+        data_root=shapes_root,
+        metainfo=shapes_metainfo,
+        ann_file='annotations/instances_train.json',
+        data_prefix=dict(img='train/'),
+        pipeline=_pipeline_head + [
+            dict(type='RandomFlip', prob=0.5),
+            dict(type='PackDetInputs'),
+        ]))
+shapes_val_dataloader = dict(
+    batch_size=8,
+    num_workers=0,
+    persistent_workers=False,
+    dataset=dict(
+        data_root=shapes_root,
+        metainfo=shapes_metainfo,
+        ann_file='annotations/instances_val.json',
+        data_prefix=dict(img='val/'),
+        pipeline=_pipeline_head + [
+            dict(
+                type='PackDetInputs',
+                meta_keys=('img_id', 'img_path', 'ori_shape', 'img_shape',
+                           'scale_factor')),
+        ]))
+shapes_evaluator = dict(ann_file=shapes_root + 'annotations/instances_val.json')
+shapes_mask_evaluator = dict(shapes_evaluator, metric=['bbox', 'segm'])
+
+shapes_train_cfg = dict(max_epochs=6, val_interval=6)
+shapes_param_scheduler = [
+    dict(type='LinearLR', start_factor=0.01, by_epoch=False, begin=0,
+         end=60),
+    dict(type='MultiStepLR', by_epoch=True, begin=0, end=6, milestones=[5],
+         gamma=0.1),
+]
+
+# Small RegNets (u_j = 24 + 24 j quantised to 24 * 2^s, group width 24):
+# stage widths 24, 48, 96, 192; 0.57 M parameters and 49 M multiply-adds at
+# 160 x 160 for X (_delete_: replaces the base's arch name). Trained from
+# scratch: nothing frozen, BN statistics updated, default initialisation.
+# (Grouped convolutions are slow to train on CPU, hence few groups.)
+tiny_regnetx = dict(_delete_=True, w0=24, wa=24.0, wm=2.0, depth=7, group_w=24)
+tiny_regnetx_backbone = dict(
+    arch=tiny_regnetx, frozen_stages=-1, norm_eval=False, init_cfg=None)
+tiny_regnety_backbone = dict(
+    tiny_regnetx_backbone, arch=dict(tiny_regnetx, se_ratio=0.25))
+tiny_fpn_in_channels = [24, 48, 96, 192]
