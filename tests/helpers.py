@@ -1,6 +1,9 @@
 """Shared test helpers."""
+import functools
+
 import torch
 import torch.nn as nn
+from mmengine.config import Config
 
 
 def randomise_norms(model: nn.Module, seed: int = 0) -> nn.Module:
@@ -16,3 +19,11 @@ def randomise_norms(model: nn.Module, seed: int = 0) -> nn.Module:
             m.running_var = torch.rand(m.running_var.shape,
                                        generator=gen) + 0.5
     return model
+
+
+@functools.lru_cache(maxsize=None)
+def load_config(path: str) -> Config:
+    """``Config.fromfile``, read once per path (reading a config that
+    inherits ``mmpretrain::`` bases loads mmpretrain's model index). The
+    tests must not change the Config they get."""
+    return Config.fromfile(str(path))

@@ -24,9 +24,8 @@ MMDET_RGB = dict(mean=[123.675, 116.28, 103.53], std=[58.395, 57.12, 57.375],
                  bgr_to_rgb=True)
 
 
-def _mmdet_name(config: Path) -> str:
-    """Our config's name in mmdet's spelling (regnetx-3.2GF, -4GF, -8GF)."""
-    name = config.stem
+def _mmdet_name(name: str) -> str:
+    """Our config name in mmdet's spelling (regnetx-3.2GF, -4GF, -8GF)."""
     for ours, theirs in (('4.0gf', '4GF'), ('8.0gf', '8GF'), ('gf', 'GF'),
                          ('mf', 'MF')):
         name = name.replace(ours, theirs)
@@ -42,7 +41,7 @@ def _build(cfg):
 
 def test_families_and_archs_cover_mmdet_regnetx_zoo_and_add_regnety():
     theirs = {p.stem for p in MMDET_REGNET.glob('*.py')}
-    ours_x = {_mmdet_name(p) for p in DET_CONFIGS if 'regnetx' in p.stem}
+    ours_x = {_mmdet_name(p.stem) for p in DET_CONFIGS if 'regnetx' in p.stem}
     # all of mmdet's RegNetX detectors, except the one that needs
     # deformable convolutions (mdconv)
     assert theirs - ours_x == {
@@ -108,7 +107,7 @@ def _without_scopes(cfg):
 def test_regnetx_config_is_mmdet_own_recipe_with_our_backbone(config):
     ours = _without_scopes(Config.fromfile(str(config)).to_dict())
     theirs = _without_scopes(Config.fromfile(
-        str(MMDET_REGNET / f'{_mmdet_name(config)}.py')).to_dict())
+        str(MMDET_REGNET / f'{_mmdet_name(config.stem)}.py')).to_dict())
     their_backbone = theirs['model'].pop('backbone')
     our_backbone = ours['model'].pop('backbone')
     assert their_backbone.pop('type') == 'RegNet'
@@ -151,7 +150,8 @@ def test_mmdet_published_detector_weights_load_strictly_and_agree(config):
     shapes, so the heads are identical) and so are the features: mmdet's
     published checkpoints serve our configs."""
     path = ROOT / 'configs/mmdet' / f'{config}.py'
-    theirs_cfg = Config.fromfile(str(MMDET_REGNET / f'{_mmdet_name(path)}.py'))
+    theirs_cfg = Config.fromfile(
+        str(MMDET_REGNET / f'{_mmdet_name(path.stem)}.py'))
     ours_cfg = Config.fromfile(str(path))
     theirs, ours = _build(theirs_cfg), _build(ours_cfg)
     randomise_norms(theirs)
@@ -216,3 +216,29 @@ def test_detector_and_classifier_inference_share_a_process():
             'pred_label'] < 10
         sample = mmregnet.inference_model(detector, image)
         assert sample.pred_instances.bboxes.shape[1] == 4
+
+
+def test_metafile_has_mmdet_published_results_and_none_invented():
+    import yaml
+
+    from mmregnet.apis import load_model_index
+    theirs = {m['Name']: m for m in yaml.safe_load(
+        (MMDET_REGNET / 'metafile.yml').read_text())['Models']}
+    entries = {name: meta for name, meta in load_model_index().items()
+               if name.endswith('_coco')}
+    assert {Path(meta.config).stem for meta in entries.values()} == {
+        p.stem for p in DET_CONFIGS} == set(entries)
+    for name, meta in entries.items():
+        tasks = {result.task: result.metrics for result in meta.results}
+        assert set(tasks) == ({'Object Detection', 'Instance Segmentation'}
+                              if 'mask' in name else {'Object Detection'})
+        if 'regnetx' in name:
+            published = theirs[_mmdet_name(name)]
+            assert meta.weights == published['Weights']
+            assert tasks == {r['Task']: r['Metrics']
+                             for r in published['Results']}
+            assert meta.metadata.data['Training Memory (GB)'] == \
+                published['Metadata']['Training Memory (GB)']
+        else:
+            assert meta.weights is None
+            assert all(metrics == {} for metrics in tasks.values())

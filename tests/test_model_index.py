@@ -6,6 +6,7 @@ from modelindex.load_model_index import load
 
 from mmregnet.design import complexity, stage_specs
 from mmregnet.apis import load_model_index
+from tests.helpers import load_config
 
 ROOT = Path(__file__).resolve().parents[1]
 # OpenMMLab's published RegNetX checkpoints (seed: mmpretrain's RegNet card)
@@ -20,32 +21,45 @@ PUBLISHED = {
     'regnetx-12gf_8xb64_in1k': (79.67, 95.03, '5df8c2f8'),
 }
 MODELS = load_model_index()
+# ImageNet classifiers: the configs and the converted third-party weights
+CLASSIFIERS = sorted(name for name, meta in MODELS.items()
+                     if meta.results[0].task == 'Image Classification')
 
 
 def test_model_index_loads_with_modelindex_and_covers_every_config():
     index = load(str(ROOT / 'model-index.yml'))
     index.build_models_with_collections()
     names = [m.name for m in index.models]
-    assert len(names) == len(set(names)) == 24
+    assert len(names) == len(set(names))
     assert all(name == name.lower() for name in names)
+    classifiers = [m.name for m in index.models
+                   if m.results[0].task == 'Image Classification']
+    # 24 configs, 90 third-party weights (configs/converted/metafile.yml)
+    assert len(classifiers) == 24 + 90
     configs = {p.stem for p in (ROOT / 'configs').glob('regnet*_in1k.py')}
-    assert set(names) == configs
+    configs |= {p.stem for p in (ROOT / 'configs/converted').glob('*.py')}
+    assert set(classifiers) == configs
 
 
-@pytest.mark.parametrize('name', sorted(MODELS))
+@pytest.mark.parametrize('name', CLASSIFIERS)
 def test_entry_numbers_equal_the_analytic_complexity(name):
-    from mmengine.config import Config
     meta = MODELS[name]
     assert Path(meta.config).is_file()
     assert Path(meta.config).stem == name
-    arch = Config.fromfile(meta.config).model.backbone.arch
-    cx = complexity(stage_specs(arch))
+    config = load_config(meta.config)
+    backbone = config.model.backbone
+    # converted weights: the publisher's widths and input size
+    rounding = backbone.get('width_rounding', 'pycls')
+    (crop, ) = [step['crop_size'] for step in config.test_pipeline
+                if step['type'] == 'CenterCrop']
+    cx = complexity(stage_specs(backbone.arch, rounding), input_size=crop)
     assert meta.metadata.parameters == cx.params
     assert meta.metadata.flops == cx.flops
-    assert meta.in_collection == 'RegNet'
+    assert meta.in_collection == ('RegNet-converted' if 'Converted From'
+                                  in meta.data else 'RegNet')
 
 
-@pytest.mark.parametrize('name', sorted(MODELS))
+@pytest.mark.parametrize('name', CLASSIFIERS)
 def test_published_results_or_an_honest_absence(name):
     meta = MODELS[name]
     (result, ) = meta.results
@@ -59,6 +73,9 @@ def test_published_results_or_an_honest_absence(name):
             'https://download.openmmlab.com/mmclassification/v0/regnet/'
             f'{name}_')
         assert meta.weights.endswith(f'-{digest}.pth')
+    elif 'Converted From' in meta.data:  # the publisher's results, not ours
+        assert meta.weights is None  # (tests/test_converters.py)
+        assert result.metrics['Top 1 Accuracy'] > 0
     else:
         assert meta.weights is None
         assert result.metrics == {}

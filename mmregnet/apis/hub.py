@@ -68,6 +68,7 @@ def _resolve(model: Union[str, Path, Config],
              pretrained: Union[bool, str, Path]):
     """(config, checkpoint or False) for a model name, config path or
     Config."""
+    original = None  # the third-party file a converted entry comes from
     if isinstance(model, Config):
         config, weights = model, None
     elif str(model).endswith('.py'):
@@ -75,11 +76,16 @@ def _resolve(model: Union[str, Path, Config],
     else:
         meta = _lookup(str(model))
         config, weights = Config.fromfile(meta.config), meta.weights
+        original = (meta.data.get('Converted From') or {}).get('Weights')
     if pretrained is True:
         if not weights:
+            hint = (f' Convert the original ({original}) with '
+                    'tools/model_converters/ and pass pretrained=PATH.'
+                    if original else '')
             raise ValueError(
                 f'{model!r} has no published checkpoint: pass '
-                'pretrained=False for random weights or pretrained=PATH')
+                'pretrained=False for random weights or pretrained=PATH.' +
+                hint)
         return config, weights
     return config, str(pretrained) if pretrained else False
 
@@ -117,10 +123,15 @@ def get_model(model: Union[str, Path, Config],
             raise ValueError(f'checkpoint {checkpoint} does not fit '
                              f'{model!r}:\n{error}') from None
         meta = loaded.get('meta', {})
-        if 'dataset_meta' in meta:
-            built._dataset_meta = meta['dataset_meta']
-        elif 'CLASSES' in meta:  # mmcls 0.x checkpoints
-            built._dataset_meta = {'classes': meta['CLASSES']}
+        dataset_meta = meta.get('dataset_meta')
+        if dataset_meta is None and 'CLASSES' in meta:  # mmcls / mmdet 2.x
+            dataset_meta = {'classes': meta['CLASSES']}
+        if dataset_meta is None:
+            pass
+        elif type(built).__module__.startswith('mmdet.'):
+            built.dataset_meta = dataset_meta  # a plain attribute in mmdet
+        else:
+            built._dataset_meta = dataset_meta
     return built
 
 

@@ -1,0 +1,14 @@
+# torchvision's IMAGENET1K_SWAG_LINEAR_V1 evaluation: short side 224
+# (bicubic), centre crop 224.
+_base_ = './rgb_in1k.py'
+
+model = dict(backbone=dict(width_rounding='torchvision'))
+
+test_pipeline = [
+    _base_.load_image,
+    dict(_base_.resize, scale=224, interpolation='bicubic'),
+    dict(type='CenterCrop', crop_size=224),
+    _base_.pack_inputs,
+]
+val_dataloader = dict(dataset=dict(pipeline=test_pipeline))
+test_dataloader = val_dataloader

@@ -1,0 +1,1 @@
+_base_ = '../regnetx-1.6gf_8xb128_in1k.py'

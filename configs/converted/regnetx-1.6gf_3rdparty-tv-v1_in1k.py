@@ -1,0 +1,5 @@
+_base_ = './_base_/torchvision-v1_in1k.py'
+
+model = dict(
+    backbone=dict(arch='regnetx_1.6gf'),
+    head=dict(in_channels=912))

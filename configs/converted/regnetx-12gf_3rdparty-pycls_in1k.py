@@ -1,0 +1,1 @@
+_base_ = '../regnetx-12gf_8xb64_in1k.py'

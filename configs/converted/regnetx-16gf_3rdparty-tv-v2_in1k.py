@@ -1,0 +1,5 @@
+_base_ = './_base_/torchvision-v2_in1k.py'
+
+model = dict(
+    backbone=dict(arch='regnetx_16gf'),
+    head=dict(in_channels=2048))

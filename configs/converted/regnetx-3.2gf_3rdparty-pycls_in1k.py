@@ -1,0 +1,1 @@
+_base_ = '../regnetx-3.2gf_8xb64_in1k.py'

@@ -1,0 +1,1 @@
+_base_ = '../regnetx-4.0gf_8xb64_in1k.py'

@@ -1,0 +1,1 @@
+_base_ = '../regnetx-400mf_8xb128_in1k.py'

@@ -1,0 +1,5 @@
+_base_ = './_base_/timm_in1k.py'
+
+model = dict(
+    backbone=dict(arch='regnety_12gf'),
+    head=dict(in_channels=2240))

@@ -1,0 +1,1 @@
+_base_ = '../regnety-16gf_8xb64_in1k.py'

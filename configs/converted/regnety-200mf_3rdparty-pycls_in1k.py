@@ -1,0 +1,1 @@
+_base_ = '../regnety-200mf_8xb128_in1k.py'

@@ -1,0 +1,5 @@
+_base_ = './_base_/torchvision-swag-linear_in1k.py'
+
+model = dict(
+    backbone=dict(arch='regnety_32gf'),
+    head=dict(in_channels=3712))

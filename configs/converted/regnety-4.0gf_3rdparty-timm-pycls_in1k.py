@@ -1,0 +1,5 @@
+_base_ = './_base_/timm-pycls_in1k.py'
+
+model = dict(
+    backbone=dict(arch='regnety_4.0gf'),
+    head=dict(in_channels=1088))

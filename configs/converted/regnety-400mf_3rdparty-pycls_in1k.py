@@ -1,0 +1,1 @@
+_base_ = '../regnety-400mf_8xb128_in1k.py'

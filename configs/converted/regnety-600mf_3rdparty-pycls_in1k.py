@@ -1,0 +1,1 @@
+_base_ = '../regnety-600mf_8xb128_in1k.py'

@@ -1,0 +1,169 @@
+"""The converters' command line (``tools/model_converters/*2mmregnet.py``):
+read a publisher's checkpoint, convert it with :mod:`.mapping`, write an
+mmpretrain checkpoint atomically and say which preprocessing and config go
+with it."""
+import argparse
+import io
+import os
+import pickle
+import sys
+from typing import List, NamedTuple, Optional
+
+import torch
+
+from ..engine.checkpoint import atomic_write
+from ..version import __version__
+from ..design import complexity, stage_specs
+from .mapping import (ARCHS, SOURCES, Conversion, ConversionError, Source,
+                      convert_state_dict, get_source, unwrap_state_dict)
+
+
+def load_checkpoint_file(path: str):
+    """A ``.safetensors`` file, or a torch file loaded with
+    ``weights_only=True`` (no code runs while loading)."""
+    if not os.path.isfile(path):
+        raise ConversionError(f'no such file: {path}')
+    if path.endswith('.safetensors'):
+        from safetensors.torch import load_file
+        return load_file(path)
+    try:
+        return torch.load(path, map_location='cpu', weights_only=True)
+    except pickle.UnpicklingError as error:
+        raise ConversionError(
+            f'{path} does not load with torch.load(weights_only=True): '
+            f'{str(error).splitlines()[0]} Save its state dict alone '
+            '(torch.save(checkpoint["model"], path)) and convert that.'
+        ) from None
+
+
+def checkpoint_payload(conversion: Conversion, source: Source,
+                       src: str) -> dict:
+    """The mmpretrain checkpoint: ``state_dict`` and a ``meta`` of plain
+    data (loads with ``weights_only=True``)."""
+    meta = dict(
+        mmregnet_version=__version__,
+        converted_from=dict(
+            source=source.name,
+            code=source.code,
+            checkpoint=os.path.basename(src)),
+        arch=conversion.arch,
+        width_rounding=conversion.width_rounding,
+        num_classes=conversion.num_classes,
+        input=dict(
+            channel_order=source.channel_order,
+            mean=list(source.mean),
+            std=list(source.std)))
+    if conversion.num_classes == 1000:
+        from mmpretrain.datasets.categories import IMAGENET_CATEGORIES
+        meta['dataset_meta'] = dict(classes=list(IMAGENET_CATEGORIES))
+    return dict(state_dict=conversion.state_dict, meta=meta)
+
+
+def convert_file(src,
+                 dst,
+                 source,
+                 arch: Optional[str] = None) -> Conversion:
+    """Convert the checkpoint ``src`` and write it to ``dst``, atomically:
+    on any error nothing is written."""
+    source, src, dst = get_source(source), os.fspath(src), os.fspath(dst)
+    if os.path.exists(dst) and os.path.samefile(src, dst):
+        raise ConversionError(f'refusing to overwrite the source {src}')
+    state_dict = unwrap_state_dict(load_checkpoint_file(src), source)
+    conversion = convert_state_dict(state_dict, source, arch)
+    buffer = io.BytesIO()
+    torch.save(checkpoint_payload(conversion, source, src), buffer)
+    atomic_write(buffer.getvalue(), dst)
+    return conversion
+
+
+class FittingConfig(NamedTuple):
+    """A model-index entry whose config takes the converted weights."""
+    name: str
+    config: str
+    original: str  # URL of the publisher's weights
+    code: str  # the publisher's repository
+    same_file: bool  # ``original`` names the converted file
+
+
+def fitting_configs(conversion: Conversion, source: Source,
+                    src: str) -> List[FittingConfig]:
+    """Converted-weights entries of the model index whose config takes these
+    weights: the same arch and widths (so the same parameter count) and
+    weights of the same input channel order. First the entry whose original
+    file ``src`` is, then those of the same publisher."""
+    from ..apis.hub import load_model_index
+    prefix = conversion.arch.replace('_', '-') + '_'
+    params = complexity(
+        stage_specs(ARCHS[conversion.arch],
+                    rounding=conversion.width_rounding)).params
+    publishers = {publisher.code: publisher for publisher in SOURCES.values()}
+    fits = []
+    for name, meta in load_model_index().items():
+        original = meta.data.get('Converted From') or {}
+        publisher = publishers.get(original.get('Code'))
+        if not publisher or not name.startswith(prefix) or \
+                meta.metadata.parameters != params or \
+                publisher.channel_order != source.channel_order:
+            continue
+        url = original['Weights']
+        fits.append(
+            FittingConfig(name, meta.config, url, original['Code'],
+                          url.rstrip('/').split('/')[-1] in src))
+    return sorted(
+        fits,
+        key=lambda fit: (not fit.same_file, fit.code != source.code, fit.name))
+
+
+def _report_configs(conversion: Conversion, source: Source, src: str):
+    fits = fitting_configs(conversion, source, src)
+    if fits and fits[0].same_file:
+        print(f'config: {os.path.relpath(fits[0].config)}\n'
+              f'  ({fits[0].name}, converted from {fits[0].original})')
+    elif fits:
+        print('configs that take these weights (pick the one of the weights '
+              'you converted):')
+        for fit in fits:
+            print(f'  {os.path.relpath(fit.config)}  <- {fit.original}')
+    else:
+        print('no config in the model index takes these weights: use a '
+              f"config with model.backbone.arch='{conversion.arch}', "
+              f"width_rounding='{conversion.width_rounding}', "
+              f'head.num_classes={conversion.num_classes} and the '
+              'data_preprocessor above (docs/weight_conversion.md)')
+    if fits and conversion.num_classes != 1000:
+        print('  with --cfg-options model.head.num_classes='
+              f'{conversion.num_classes}')
+
+
+def main(source, argv=None) -> int:
+    """Command line of ``tools/model_converters/<source>2mmregnet.py``;
+    returns the exit status (1 and a message on stderr on an error)."""
+    source = get_source(source)
+    parser = argparse.ArgumentParser(
+        prog=f'{source.name}2mmregnet.py',
+        description=f'Convert a {source.name} RegNetX/RegNetY checkpoint '
+        'into an mmpretrain checkpoint with an mmregnet backbone '
+        '(docs/weight_conversion.md).')
+    parser.add_argument('src', help=f'{source.name} checkpoint')
+    parser.add_argument('dst', help='mmregnet checkpoint to write')
+    parser.add_argument(
+        '--arch',
+        choices=list(ARCHS),
+        help='check the checkpoint against this arch (default: infer it '
+        'from the tensor shapes)')
+    args = parser.parse_args(argv)
+    try:
+        conversion = convert_file(args.src, args.dst, source, args.arch)
+    except ConversionError as error:
+        print(f'error: {error}\nnothing written to {args.dst}',
+              file=sys.stderr)
+        return 1
+    print(f'{args.src}: {source.name} {conversion.arch} '
+          f"(width_rounding='{conversion.width_rounding}'), "
+          f'{conversion.num_classes} classes')
+    print(f'input: {source.channel_order}, mean={list(source.mean)}, '
+          f'std={list(source.std)} on 0-255 pixels (data_preprocessor '
+          f"to_rgb={source.channel_order == 'RGB'}: mmcv loads BGR)")
+    _report_configs(conversion, source, args.src)
+    print(f'wrote {args.dst}')
+    return 0

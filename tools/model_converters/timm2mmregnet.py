@@ -1,0 +1,8 @@
+"""Convert a timm RegNet checkpoint into mmregnet's format:
+`python tools/model_converters/timm2mmregnet.py SRC DST [--arch ARCH]`."""
+import sys
+
+from mmregnet.converters import main
+
+if __name__ == '__main__':
+    sys.exit(main('timm'))
