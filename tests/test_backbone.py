@@ -135,6 +135,19 @@ def test_with_cp_gives_identical_outputs_and_grads_and_recomputes():
     assert len(calls) == 2  # forward, then recomputed during backward
 
 
+def test_with_cp_counts_each_batch_once_in_norm_statistics():
+    plain = RegNet('regnetx_200mf').train()
+    ckpt = RegNet('regnetx_200mf', with_cp=True).train()
+    ckpt.load_state_dict(plain.state_dict())
+    x = torch.rand(2, 3, 64, 64)
+    for model in (plain, ckpt):
+        model(x)[0].sum().backward()  # backward recomputes the blocks
+    expected = plain.state_dict()
+    for key, value in ckpt.state_dict().items():
+        torch.testing.assert_close(value, expected[key], msg=key)
+    assert ckpt.state_dict()['layer1.0.bn1.num_batches_tracked'] == 1
+
+
 def test_drop_path_is_linear_in_depth_and_only_active_in_training():
     model = RegNet('regnetx_200mf', drop_path_rate=0.2)
     blocks = [m for m in model.modules() if isinstance(m, RegNetBlock)]

@@ -9,8 +9,9 @@ from mmpretrain.registry import MODELS
 
 ROOT = Path(__file__).resolve().parents[1]
 IMAGENET_CONFIGS = sorted((ROOT / 'configs').glob('regnet*_in1k.py'))
+# classifiers (detectors: tests/test_detection.py)
 ALL_CONFIGS = sorted(p for p in (ROOT / 'configs').rglob('*.py')
-                     if '_base_' not in p.parts)
+                     if '_base_' not in p.parts and 'mmdet' not in p.parts)
 NAME = re.compile(r'(regnet[xy])-([0-9.]+[mg]f)_8xb(64|128)_in1k')
 
 

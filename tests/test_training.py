@@ -33,10 +33,10 @@ def _data_options(root):
                            'test_dataloader')]
 
 
-def _run(args, **kwargs):
+def _run(args, timeout=900, **kwargs):
     env = dict(os.environ, PYTHONPATH=str(ROOT), PYTHON=sys.executable)
     result = subprocess.run(args, cwd=ROOT, env=env, capture_output=True,
-                            text=True, timeout=900, **kwargs)
+                            text=True, timeout=timeout, **kwargs)
     assert result.returncode == 0, (result.stdout[-2000:] +
                                     result.stderr[-4000:])
     return result.stdout + result.stderr

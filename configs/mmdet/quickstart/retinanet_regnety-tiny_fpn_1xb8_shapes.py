@@ -6,8 +6,7 @@
 _base_ = ['../_base_/retinanet_fpn_1x_coco.py', './_base_/shapes.py']
 model = dict(
     backbone={{_base_.tiny_regnety_backbone}},
-    neck=dict(in_channels={{_base_.tiny_fpn_in_channels}},
-              out_channels={{_base_.neck_channels}}),
+    neck={{_base_.tiny_fpn}},
     bbox_head=dict(in_channels={{_base_.neck_channels}},
                    feat_channels={{_base_.neck_channels}},
                    stacked_convs=2,

@@ -4,7 +4,13 @@ State-dict keys follow OpenMMLab's RegNet (``conv1``, ``bn1``,
 ``layer{i}.{j}.conv1..3``, ``bn1..3``, ``downsample.0/1``), so mmpretrain's and
 mmdet's RegNetX checkpoints load unchanged; RegNetY adds
 ``layer{i}.{j}.se.conv1/conv2``.
+
+Deploy mode (``switch_to_deploy()`` or ``deploy=True``) folds every BatchNorm
+into its convolution. Its state dict has no ``bn*`` keys: ``conv1``,
+``layer{i}.{j}.conv1..3`` and ``layer{i}.{j}.downsample`` each hold a
+``weight`` and a ``bias``; ``se`` is unchanged.
 """
+import contextlib
 from typing import Optional, Sequence, Tuple
 
 import torch
@@ -18,10 +24,37 @@ from torch.nn.modules.batchnorm import _BatchNorm
 from ...design import (ArchLike, Complexity, StageSpec, check_int,
                        complexity, resolve_arch, stage_specs)
 from ...registry import MODELS
+from ..fused import check_deployable, fuse_conv_bn, onednn_eligible
+
+#: deploy-mode CPU inference runs the stages whose input has at least this
+#: many pixels in micro-batches of ``MICRO_BATCH`` images (cache-sized
+#: activations), and keeps activations in oneDNN's blocked layout from
+#: this batch size on (channels_last below, and always for RegNetY)
+MICRO_BATCH = 4
+MICRO_BATCH_MIN_PIXELS = 56 * 56
+BLOCKED_MIN_BATCH = 4
 
 
 def _norm(norm_cfg: dict, channels: int) -> nn.Module:
     return build_norm_layer(norm_cfg, channels)[1]
+
+
+@contextlib.contextmanager
+def _keep_norm_statistics(module: nn.Module):
+    """Restore the running statistics of ``module``'s BatchNorms on exit: a
+    checkpointed block's recomputation must not count its batch twice."""
+    norms = [
+        m for m in module.modules()
+        if isinstance(m, _BatchNorm) and m.training and m.track_running_stats
+    ]
+    saved = [[b.clone() for b in m.buffers()] for m in norms]
+    try:
+        yield
+    finally:
+        with torch.no_grad():
+            for norm, buffers in zip(norms, saved):
+                for buffer, value in zip(norm.buffers(), buffers):
+                    buffer.copy_(value)
 
 
 class SqueezeExcitation(nn.Module):
@@ -48,6 +81,8 @@ class RegNetBlock(nn.Module):
     ``1x1 conv (w_in -> w_b) -> 3x3 group conv (w_b, groups = w_b / g,
     stride s) -> [SE] -> 1x1 conv (w_b -> w_out)``, added to the shortcut
     (a strided 1x1 conv + norm where shape changes), then the activation.
+    In deploy mode the norms are folded into the convolutions and conv3 adds
+    the shortcut and activates.
     Shapes: (N, w_in, H, W) -> (N, w_out, H / s, W / s).
     """
 
@@ -65,6 +100,7 @@ class RegNetBlock(nn.Module):
                  with_cp: bool = False):
         super().__init__()
         self.with_cp = with_cp
+        self.deploy = False
         self.conv1 = nn.Conv2d(
             in_channels, bottleneck_channels, 1, bias=False)
         self.bn1 = _norm(norm_cfg, bottleneck_channels)
@@ -98,16 +134,64 @@ class RegNetBlock(nn.Module):
         out = self.act(self.bn2(self.conv2(out)))
         if self.se is not None:
             out = self.se(out)
-        out = self.bn3(self.conv3(out))
+        out = self.drop_path(self.bn3(self.conv3(out)))
+        out += x if self.downsample is None else self.downsample(x)
+        return out
+
+    def _deploy_forward(self, x: torch.Tensor) -> torch.Tensor:
+        out = self.conv2(self.conv1(x))
+        if self.se is not None:
+            out = self.se(out)
         shortcut = x if self.downsample is None else self.downsample(x)
-        return shortcut + self.drop_path(out)
+        return self.conv3(out, shortcut)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if self.deploy:
+            return self._deploy_forward(x)
         if self.with_cp and self.training and torch.is_grad_enabled():
-            out = cp.checkpoint(self._residual_sum, x, use_reentrant=False)
+            out = cp.checkpoint(
+                self._residual_sum,
+                x,
+                use_reentrant=False,
+                context_fn=lambda: (contextlib.nullcontext(),
+                                    _keep_norm_statistics(self)))
         else:
             out = self._residual_sum(x)
         return self.act(out)
+
+    def switch_to_deploy(self):
+        """Fold the norms into the convolutions (inference only: the norms
+        must be BatchNorms in eval mode)."""
+        if not self.deploy:
+            check_deployable(self)
+            self._fold_norms()
+
+    def _fold_norms(self):
+        self.conv1 = fuse_conv_bn(self.conv1, self.bn1, self.act)
+        self.conv2 = fuse_conv_bn(self.conv2, self.bn2, self.act)
+        self.conv3 = fuse_conv_bn(self.conv3, self.bn3, self.act)
+        if self.downsample is not None:
+            self.downsample = fuse_conv_bn(*self.downsample)
+        del self.bn1, self.bn2, self.bn3
+        self.deploy = True
+
+
+def _to_blocked(x: torch.Tensor) -> torch.Tensor:
+    return x.contiguous().to_mkldnn()
+
+
+def _to_channels_last(x: torch.Tensor) -> torch.Tensor:
+    return x.contiguous(memory_format=torch.channels_last)
+
+
+def _to_dense(x: torch.Tensor) -> torch.Tensor:
+    return x.to_dense() if x.is_mkldnn else x
+
+
+def _cat_dense(parts) -> torch.Tensor:
+    """Dense concatenation along the batch of micro-batch outputs."""
+    parts = [_to_dense(part) for part in parts]
+    return parts[0] if len(parts) == 1 else torch.cat(parts)
 
 
 def _check_int_tuple(name, values, length, minimum):
@@ -150,6 +234,9 @@ class RegNet(BaseModule):
         zero_init_residual (bool): zero the last norm of each block.
         drop_path_rate (float): stochastic depth, rising linearly from 0 at
             the first block to this rate at the last.
+        deploy (bool): build the deploy-mode model (norms folded into the
+            convolutions, see :meth:`switch_to_deploy`), e.g. to load a
+            checkpoint written by ``tools/deployment/reparameterize_model.py``.
         init_cfg (dict | list[dict], optional): initialisation config;
             defaults to Kaiming (fan_out) convolutions and unit norms.
 
@@ -172,6 +259,7 @@ class RegNet(BaseModule):
                  with_cp: bool = False,
                  zero_init_residual: bool = True,
                  drop_path_rate: float = 0.,
+                 deploy: bool = False,
                  init_cfg=None):
         if init_cfg is None:
             init_cfg = [
@@ -217,6 +305,7 @@ class RegNet(BaseModule):
         self.frozen_stages = frozen_stages
         self.norm_eval = norm_eval
         self.zero_init_residual = zero_init_residual
+        self.deploy = False
 
         self.conv1 = nn.Conv2d(
             in_channels, stem_channels, 3, stride=2, padding=1, bias=False)
@@ -248,6 +337,8 @@ class RegNet(BaseModule):
                 block_index += 1
             self.add_module(f'layer{i + 1}', nn.Sequential(*blocks))
             self.res_layers.append(f'layer{i + 1}')
+        if deploy:
+            self._fold_norms()
         self._freeze_stages()
 
     @property
@@ -284,13 +375,14 @@ class RegNet(BaseModule):
         super().init_weights()
         pretrained = isinstance(self.init_cfg, dict) and \
             self.init_cfg.get('type') == 'Pretrained'
-        if self.zero_init_residual and not pretrained:
+        if self.zero_init_residual and not pretrained and not self.deploy:
             for module in self.modules():
                 if isinstance(module, RegNetBlock):
                     nn.init.zeros_(module.bn3.weight)
 
     def _freeze_stages(self):
-        frozen = [self.conv1, self.bn1] if self.frozen_stages >= 0 else []
+        stem = [self.conv1] if self.deploy else [self.conv1, self.bn1]
+        frozen = stem if self.frozen_stages >= 0 else []
         frozen += [
             getattr(self, name)
             for name in self.res_layers[:max(self.frozen_stages, 0)]
@@ -309,14 +401,81 @@ class RegNet(BaseModule):
                     module.eval()
         return self
 
+    def switch_to_deploy(self):
+        """Fold every BatchNorm into its convolution, for inference.
+
+        Outputs stay equal (up to float rounding); the stem and every block
+        become conv + bias (+ residual) + activation, which on CPU run as
+        fused oneDNN kernels. The norms must be BatchNorms in eval mode
+        (``RuntimeError`` otherwise: call ``model.eval()`` first). The state
+        dict changes to the deploy format (see the module docstring); build
+        ``RegNet(..., deploy=True)`` to load it. Idempotent.
+        """
+        if not self.deploy:
+            check_deployable(self)
+            self._fold_norms()
+
+    def _fold_norms(self):
+        self.conv1 = fuse_conv_bn(self.conv1, self.bn1, self.relu)
+        del self.bn1
+        for name in self.res_layers:
+            for block in getattr(self, name):
+                block._fold_norms()
+        self.deploy = True
+
+    def _run_stages(self, x, first: int, last: int, outs: dict):
+        """Run stages ``first .. last - 1`` (0: the stem, i: ``layer{i}``),
+        appending the outputs of ``out_indices`` stages to ``outs[i]``."""
+        for i in range(first, last):
+            if i == 0:
+                x = self.conv1(x)
+                if not self.deploy:
+                    x = self.relu(self.bn1(x))
+            else:
+                x = getattr(self, self.res_layers[i - 1])(x)
+            if i - 1 in self.out_indices:
+                outs.setdefault(i - 1, []).append(x)
+        return x
+
     def forward(self, x: torch.Tensor) -> Tuple[torch.Tensor, ...]:
-        x = self.relu(self.bn1(self.conv1(x)))
-        outs = []
-        for i, name in enumerate(self.res_layers):
-            x = getattr(self, name)(x)
-            if i in self.out_indices:
-                outs.append(x)
-        return tuple(outs)
+        if self.deploy and isinstance(self.relu, nn.ReLU) and \
+                onednn_eligible(x):
+            return self._forward_onednn(x)
+        outs = {}
+        self._run_stages(x, 0, len(self.res_layers) + 1, outs)
+        return tuple(outs[i][0] for i in self.out_indices)
+
+    def _forward_onednn(self, x: torch.Tensor) -> Tuple[torch.Tensor, ...]:
+        """Deploy-mode CPU inference on oneDNN's fused kernels.
+
+        Stages whose input has >= ``MICRO_BATCH_MIN_PIXELS`` pixels run in
+        micro-batches of ``MICRO_BATCH`` images, so that their activations
+        stay in cache. RegNetX from ``BLOCKED_MIN_BATCH`` images on keeps
+        activations in oneDNN's blocked layout (its grouped convolutions are
+        faster there); otherwise they are channels_last. Outputs are dense.
+        """
+        if x.shape[0] >= BLOCKED_MIN_BATCH and not self.arch.se_ratio:
+            to_layout = _to_blocked
+        else:
+            to_layout = _to_channels_last
+        pixels = x.shape[2] * x.shape[3]
+        split = 0  # leading stages run in micro-batches; never the last
+        for stride in (2, ) + self.strides[:-1]:
+            if pixels < MICRO_BATCH_MIN_PIXELS:
+                break
+            split += 1
+            pixels //= stride * stride
+        outs = {}
+        if split and x.shape[0] > MICRO_BATCH:
+            heads = [
+                _to_dense(self._run_stages(to_layout(part), 0, split, outs))
+                for part in x.split(MICRO_BATCH)
+            ]
+            x = torch.cat(heads)
+        else:
+            split = 0
+        self._run_stages(to_layout(x), split, len(self.stages) + 1, outs)
+        return tuple(_cat_dense(outs[i]) for i in self.out_indices)
 
     def get_layer_depth(self, param_name: str, prefix: str = ''):
         """Layer id for layer-wise learning-rate decay: the stem is 0, the

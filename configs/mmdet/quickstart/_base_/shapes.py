@@ -62,4 +62,20 @@ tiny_regnetx_backbone = dict(
     arch=tiny_regnetx, frozen_stages=-1, norm_eval=False, init_cfg=None)
 tiny_regnety_backbone = dict(
     tiny_regnetx_backbone, arch=dict(tiny_regnetx, se_ratio=0.25))
-tiny_fpn_in_channels = [24, 48, 96, 192]
+
+# CPU-sized FPN and heads (64 channels) for the small RegNets
+tiny_fpn = dict(in_channels=[24, 48, 96, 192], out_channels=neck_channels)
+tiny_rpn_head = dict(in_channels=neck_channels, feat_channels=neck_channels)
+tiny_roi_head = dict(
+    bbox_roi_extractor=dict(out_channels=neck_channels),
+    bbox_head=dict(
+        in_channels=neck_channels, fc_out_channels=256,
+        num_classes=num_classes))
+tiny_mask_roi_head = dict(
+    tiny_roi_head,
+    mask_roi_extractor=dict(out_channels=neck_channels),
+    mask_head=dict(
+        in_channels=neck_channels, conv_out_channels=neck_channels,
+        num_classes=num_classes))
+two_stage_train_cfg = dict(rcnn=dict(sampler=dict(num=128)))
+two_stage_test_cfg = dict(rpn=dict(nms_pre=500, max_per_img=200))

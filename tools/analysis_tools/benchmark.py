@@ -1,0 +1,461 @@
+"""Time mmregnet against mmpretrain's, timm's and torchvision's RegNets.
+
+    python tools/analysis_tools/benchmark.py [--archs regnetx_400mf ...]
+        [--device cpu|cuda] [--threads N] [--rounds 5] [--json out.json]
+
+All implementations run in one process with the same arch, input size,
+dtype and thread count. Each is an ImageNet classifier (1000 logits) in
+several modes: ``eager`` (NCHW), ``channels_last``, ``compile``
+(channels_last + torch.compile; inference graphs with inductor freezing)
+and, for mmregnet, ``deploy`` (``switch_to_deploy``: BatchNorm folded,
+fused oneDNN kernels on CPU) and ``deploy+compile``. Workloads: eval forward
+at each ``--batch-sizes``, a training step (forward, cross-entropy,
+backward, SGD step) at ``--train-batch-size``, and the peak memory of that
+step (CPU: the allocator's live bytes recorded by torch.profiler; CUDA:
+``max_memory_allocated``), above the memory held before the step, for the
+eager modes and mmregnet's ``with_cp``. Cases are interleaved over
+``--rounds`` rounds (their order rotating); each case reports the median
+time per iteration, its spread (min-max over rounds), GFLOP/s (2 x the
+analytic multiply-adds of :func:`mmregnet.design.complexity`, x3 for a
+training step) and its share of a measured fp32 GEMM's throughput.
+"""
+import argparse
+import contextlib
+import json
+import os
+import platform
+import statistics
+import time
+from dataclasses import dataclass, field
+from typing import Callable, Dict, List, Optional
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+from mmregnet.design import ARCH_SETTINGS, complexity, stage_specs
+
+IMPLS = ('mmregnet', 'mmpretrain', 'timm', 'torchvision')
+TRAIN_MODES = ('eager', 'channels_last')
+
+
+def timm_name(arch: str) -> str:
+    """``regnetx_400mf`` -> ``regnetx_004``, ``regnety_3.2gf`` ->
+    ``regnety_032`` (timm counts hundreds of MF)."""
+    family, size = arch.split('_')
+    hundreds = float(size[:-2]) * (10 if size.endswith('gf') else 0.01)
+    return f'{family}_{round(hundreds):03d}'
+
+
+def torchvision_name(arch: str) -> str:
+    """``regnetx_3.2gf`` -> ``regnet_x_3_2gf``, ``regnetx_8.0gf`` ->
+    ``regnet_x_8gf``."""
+    family, size = arch.split('_')
+    size = size.replace('.0', '').replace('.', '_')
+    return f'regnet_{family[-1]}_{size}'
+
+
+class Logits(nn.Module):
+    """``forward(x) -> logits`` for every implementation.
+    Shapes: (N, 3, H, W) -> (N, 1000)."""
+
+    def __init__(self, model: nn.Module, openmmlab: bool):
+        super().__init__()
+        self.model = model
+        self.openmmlab = openmmlab
+
+    def forward(self, x):
+        if self.openmmlab:
+            return self.model(x, mode='tensor')
+        return self.model(x)
+
+
+def build(impl: str, arch: str, with_cp: bool = False) -> Optional[Logits]:
+    """An ImageNet classifier of ``impl`` for ``arch``; None if ``impl``
+    has no such arch."""
+    if impl in ('mmregnet', 'mmpretrain'):
+        from mmpretrain.models.backbones import RegNet as MMPretrainRegNet
+        from mmpretrain.registry import MODELS
+        if impl == 'mmpretrain' and \
+                arch not in MMPretrainRegNet.arch_settings:
+            return None
+        backbone = dict(
+            type='mmregnet.RegNet' if impl == 'mmregnet' else 'RegNet',
+            arch=arch,
+            with_cp=with_cp)
+        model = MODELS.build(
+            dict(
+                type='ImageClassifier',
+                backbone=backbone,
+                neck=dict(type='GlobalAveragePooling'),
+                head=dict(
+                    type='LinearClsHead',
+                    num_classes=1000,
+                    in_channels=stage_specs(arch)[-1].width)))
+        return Logits(model, openmmlab=True)
+    if impl == 'timm':
+        import timm
+        name = timm_name(arch)
+        return Logits(timm.create_model(name), openmmlab=False) \
+            if name in timm.list_models() else None
+    import torchvision
+    name = torchvision_name(arch)
+    if name not in torchvision.models.list_models():
+        return None
+    return Logits(torchvision.models.get_model(name), openmmlab=False)
+
+
+def gflops_per_image(impl: str, arch: str, size: int) -> float:
+    """Analytic forward GFLOPs (2 x multiply-adds); torchvision rounds
+    some widths differently (e.g. its X-400MF is wider)."""
+    rounding = 'torchvision' if impl == 'torchvision' else 'pycls'
+    return 2e-9 * complexity(
+        stage_specs(arch, rounding=rounding), input_size=size).flops
+
+
+@dataclass
+class Case:
+    impl: str
+    mode: str
+    workload: str
+    run: Callable = field(repr=False)
+    gflop: float = 0.0
+    samples: List[float] = field(default_factory=list)
+    reps: int = 1
+
+    @property
+    def median(self) -> float:
+        return statistics.median(self.samples)
+
+    def stat(self, kind: str) -> float:
+        return min(self.samples) if kind == 'min' else self.median
+
+
+class Timer:
+    """Wall clock (``wall``) or this process's CPU time (``cpu``, robust to
+    other processes on the machine, meaningful with ``--threads 1``);
+    synchronises CUDA."""
+
+    def __init__(self, kind: str, device: torch.device):
+        self.clock = time.perf_counter if kind == 'wall' else \
+            time.process_time
+        self.cuda = device.type == 'cuda'
+
+    def __call__(self, fn: Callable, reps: int) -> float:
+        if self.cuda:
+            torch.cuda.synchronize()
+        start = self.clock()
+        for _ in range(reps):
+            fn()
+        if self.cuda:
+            torch.cuda.synchronize()
+        return (self.clock() - start) / reps
+
+
+def prepare(model: Logits, mode: str, device, dtype, train: bool):
+    """Move ``model`` to ``device``/``dtype`` and apply ``mode``; returns
+    (model, memory format of its input)."""
+    from mmregnet.models import switch_to_deploy
+    model = model.to(device, dtype).train(train)
+    fmt = torch.contiguous_format
+    if mode.startswith('deploy'):
+        switch_to_deploy(model)
+    if mode in ('channels_last', 'compile', 'deploy+compile'):
+        fmt = torch.channels_last
+        model = model.to(memory_format=fmt)
+    if mode.endswith('compile'):
+        model = torch.compile(model, dynamic=False)
+    return model, fmt
+
+
+def eval_case(impl, arch, mode, batch, args) -> Optional[Case]:
+    model = build(impl, arch)
+    if model is None:
+        return None
+    model, fmt = prepare(model, mode, args.device, args.dtype, train=False)
+    x = torch.randn(batch, 3, args.input_size, args.input_size,
+                    device=args.device, dtype=args.dtype).contiguous(
+                        memory_format=fmt)
+
+    def run():
+        with torch.inference_mode():
+            model(x)
+
+    return Case(impl, mode, f'eval bs{batch}', run,
+                gflop=batch * gflops_per_image(impl, arch, args.input_size))
+
+
+def train_step(impl, arch, mode, batch, args, with_cp=False):
+    """(step function, its model) for one SGD training step, or None."""
+    model = build(impl, arch, with_cp=with_cp)
+    if model is None:
+        return None
+    model, fmt = prepare(model, mode, args.device, torch.float32, train=True)
+    x = torch.randn(batch, 3, args.input_size, args.input_size,
+                    device=args.device).contiguous(memory_format=fmt)
+    target = torch.randint(0, 1000, (batch, ), device=args.device)
+    optimizer = torch.optim.SGD(model.parameters(), lr=1e-3, momentum=0.9)
+    autocast = torch.autocast(args.device.type, dtype=args.dtype,
+                              enabled=args.dtype != torch.float32)
+
+    def run():
+        with autocast:
+            loss = F.cross_entropy(model(x), target)
+        loss.backward()
+        optimizer.step()
+        optimizer.zero_grad(set_to_none=True)
+
+    return run
+
+
+def train_case(impl, arch, mode, batch, args) -> Optional[Case]:
+    run = train_step(impl, arch, mode, batch, args)
+    return None if run is None else Case(
+        impl, mode, f'train bs{batch}', run,
+        gflop=3 * batch * gflops_per_image(impl, arch, args.input_size))
+
+
+def peak_step_memory(run: Callable, device: torch.device) -> int:
+    """Peak bytes allocated during ``run()`` above those held before it."""
+    run()  # allocate optimizer state first
+    if device.type == 'cuda':
+        torch.cuda.synchronize()
+        base = torch.cuda.memory_allocated()
+        torch.cuda.reset_peak_memory_stats()
+        run()
+        torch.cuda.synchronize()
+        return torch.cuda.max_memory_allocated() - base
+    from torch.profiler import ProfilerActivity, profile
+    with profile(activities=[ProfilerActivity.CPU], profile_memory=True) as p:
+        run()
+    live = peak = 0
+    events = [e for e in p.profiler.kineto_results.events()
+              if e.name() == '[memory]']
+    for event in sorted(events, key=lambda e: e.start_ns()):
+        live += event.nbytes()
+        peak = max(peak, live)
+    return peak
+
+
+def measure(cases: List[Case], timer: Timer, rounds: int, min_time: float):
+    """Warm up (compiles), calibrate repetitions, then time the cases
+    interleaved over ``rounds`` rounds with a rotating order."""
+    for case in cases:
+        case.run()
+        once = timer(case.run, 1)
+        case.reps = max(1, int(min_time / max(once, 1e-6)))
+    for r in range(rounds):
+        shift = r % len(cases)
+        for case in cases[shift:] + cases[:shift]:
+            case.samples.append(timer(case.run, case.reps))
+
+
+def gemm_gflops(device, dtype, timer: Timer, n: int = 2048) -> float:
+    """Throughput of an ``n x n`` matrix product: the practical peak."""
+    a = torch.randn(n, n, device=device, dtype=dtype)
+    b = torch.randn(n, n, device=device, dtype=dtype)
+    best = min(timer(lambda: torch.mm(a, b), 2) for _ in range(4))
+    return 2 * n**3 / best / 1e9
+
+
+def best(cases: List[Case], impls, stat: str,
+         modes=None) -> Optional[Case]:
+    pool = [
+        c for c in cases if c.impl in impls and (modes is None
+                                                 or c.mode in modes)
+    ]
+    return min(pool, key=lambda c: c.stat(stat)) if pool else None
+
+
+def summarise(cases: List[Case], peak: float,
+              stat: str = 'median') -> List[str]:
+    """A table of the cases of one workload and the ratios of mmregnet's
+    modes to the peers' (peer time / mmregnet time: > 1 is faster), both
+    from each case's ``stat`` (median or min) over the rounds."""
+    lines = [
+        f'{"impl":12s} {"mode":15s} {stat + " ms":>10s} {"min-max ms":>17s} '
+        f'{"img/s":>8s} {"GFLOP/s":>8s} {"% peak":>7s}'
+    ]
+    for c in sorted(cases, key=lambda c: c.stat(stat)):
+        batch = int(c.workload.split('bs')[1])
+        time_s = c.stat(stat)
+        lines.append(
+            f'{c.impl:12s} {c.mode:15s} {time_s * 1e3:10.1f} '
+            f'{min(c.samples) * 1e3:8.1f}-{max(c.samples) * 1e3:8.1f} '
+            f'{batch / time_s:8.1f} {c.gflop / time_s:8.1f} '
+            f'{100 * c.gflop / time_s / peak:6.1f}%')
+    peers = [i for i in IMPLS[1:] if any(c.impl == i for c in cases)]
+    ours = [c for c in cases if c.impl == 'mmregnet']
+    eager = ('eager', 'channels_last')
+    references = [('fastest eager peer', best(cases, peers, stat, eager)),
+                  ('best peer', best(cases, peers, stat))]
+    references += [(f'best {p}', best(cases, [p], stat)) for p in peers]
+    for label, ref in references:
+        if ref is None:
+            continue
+        ratios = ', '.join(
+            f'{c.mode} {ref.stat(stat) / c.stat(stat):.2f}x' for c in ours)
+        lines.append(f'vs {label} ({ref.impl} {ref.mode}, '
+                     f'{ref.stat(stat) * 1e3:.1f} ms): {ratios}')
+    return lines
+
+
+def environment(args) -> Dict:
+    cpu = platform.processor()
+    with contextlib.suppress(OSError):
+        with open('/proc/cpuinfo') as f:
+            cpu = next((line.split(':', 1)[1].strip() for line in f
+                        if line.startswith('model name')), cpu)
+    env = dict(
+        torch=torch.__version__,
+        threads=torch.get_num_threads(),
+        nproc=os.cpu_count(),
+        cpu=cpu,
+        load_average=os.getloadavg(),
+        device=str(args.device),
+        dtype=str(args.dtype).replace('torch.', ''),
+        input_size=args.input_size,
+        timer=args.timer,
+        stat=args.stat)
+    if args.device.type == 'cuda':
+        env['gpu'] = torch.cuda.get_device_name()
+    return env
+
+
+def parse_args(argv=None):
+    parser = argparse.ArgumentParser(
+        description='Benchmark mmregnet against its peers',
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    parser.add_argument('--archs', nargs='+',
+                        default=['regnetx_400mf', 'regnetx_3.2gf'],
+                        choices=sorted(ARCH_SETTINGS), metavar='ARCH')
+    parser.add_argument('--impls', nargs='+', default=list(IMPLS),
+                        choices=IMPLS)
+    parser.add_argument('--input-size', type=int, default=224)
+    parser.add_argument('--batch-sizes', type=int, nargs='+',
+                        default=[1, 16], help='eval batch sizes')
+    parser.add_argument('--train-batch-size', type=int, default=16,
+                        help='0 skips the training step and its memory')
+    parser.add_argument('--device', default='cpu', choices=['cpu', 'cuda'])
+    parser.add_argument('--dtype', default='float32',
+                        choices=['float32', 'bfloat16', 'float16'],
+                        help='eval: model and input; training: autocast')
+    parser.add_argument('--threads', type=int, default=None,
+                        help='CPU threads (default: torch\'s, all cores)')
+    parser.add_argument('--rounds', type=int, default=5)
+    parser.add_argument('--min-time', type=float, default=0.2,
+                        help='seconds per timed sample (repeats short runs)')
+    parser.add_argument('--timer', default='wall', choices=['wall', 'cpu'])
+    parser.add_argument('--stat', default='median', choices=['median', 'min'],
+                        help='statistic of the rounds for the table and the '
+                        'ratios (min: the least disturbed round, for a busy '
+                        'machine)')
+    parser.add_argument('--compile-impls', nargs='*',
+                        default=['mmregnet', 'timm'], choices=IMPLS,
+                        help='implementations also run with torch.compile '
+                        '(compiling takes ~0.5-1 min per model and batch '
+                        'size on 2 cores); none: no compiled modes')
+    parser.add_argument('--compile-train', action='store_true',
+                        help='also time the training step of the '
+                        '--compile-impls compiled (minutes per model)')
+    parser.add_argument('--peak-gflops', type=float, default=None,
+                        help='the machine\'s peak, if known (default: the '
+                        'measured GEMM throughput)')
+    parser.add_argument('--json', help='write all results to this file')
+    args = parser.parse_args(argv)
+    args.device = torch.device(args.device)
+    args.dtype = getattr(torch, args.dtype)
+    return args
+
+
+def eval_modes(impl: str, args) -> List[str]:
+    """The peers' eager, channels_last and compile modes; mmregnet's deploy
+    and deploy+compile instead of compile (with inductor freezing the
+    compiled graphs are the same, BatchNorm folded either way)."""
+    compiled = impl in args.compile_impls
+    if impl == 'mmregnet':
+        return list(TRAIN_MODES) + ['deploy'] + (['deploy+compile']
+                                                 if compiled else [])
+    return list(TRAIN_MODES) + (['compile'] if compiled else [])
+
+
+def run_arch(arch: str, args, timer: Timer, peak: float):
+    results, report = [], []
+
+    def record(cases):
+        cases = [c for c in cases if c is not None]
+        measure(cases, timer, args.rounds, args.min_time)
+        head = (f'{arch} {args.input_size}x{args.input_size} '
+                f'{cases[0].workload}')
+        lines = ['', head, '-' * len(head)] + summarise(
+            cases, peak, args.stat)
+        print('\n'.join(lines), flush=True)
+        report.extend(lines)
+        results.extend(
+            dict(arch=arch, impl=c.impl, mode=c.mode, workload=c.workload,
+                 median_s=c.median, samples_s=c.samples, reps=c.reps,
+                 gflop=c.gflop) for c in cases)
+
+    for batch in args.batch_sizes:
+        record([
+            eval_case(impl, arch, mode, batch, args) for impl in args.impls
+            for mode in eval_modes(impl, args)
+        ])
+    if args.train_batch_size:
+        batch = args.train_batch_size
+        record([
+            train_case(impl, arch, mode, batch, args)
+            for impl in args.impls for mode in TRAIN_MODES +
+            (('compile', ) if args.compile_train
+             and impl in args.compile_impls else ())
+        ])
+        lines = ['', f'{arch} peak training-step memory, bs{batch} (MiB)']
+        variants = [(impl, mode, False) for impl in args.impls
+                    for mode in TRAIN_MODES]
+        if 'mmregnet' in args.impls:
+            variants += [('mmregnet', mode, True) for mode in TRAIN_MODES]
+        plain = {}
+        for impl, mode, with_cp in variants:
+            run = train_step(impl, arch, mode, batch, args, with_cp)
+            if run is None:
+                continue
+            mib = peak_step_memory(run, args.device) / 2**20
+            label = f'{impl} {mode}' + (' with_cp' if with_cp else '')
+            line = f'{label:36s} {mib:9.1f}'
+            if with_cp:
+                line += f'   {1 - mib / plain[mode]:.0%} less than without'
+            elif impl == 'mmregnet':
+                plain[mode] = mib
+            lines.append(line)
+            results.append(
+                dict(arch=arch, impl=impl, mode=mode, with_cp=with_cp,
+                     workload=f'train memory bs{batch}', peak_mib=mib))
+        print('\n'.join(lines), flush=True)
+        report.extend(lines)
+    return results, report
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    timer = Timer(args.timer, args.device)
+    gemm = gemm_gflops(args.device, args.dtype, timer)
+    peak = args.peak_gflops or gemm
+    env = dict(environment(args), gemm_gflops=gemm, peak_gflops=peak)
+    print(json.dumps(env), flush=True)
+    results, report = [], []
+    with torch._inductor.config.patch(freezing=True):
+        for arch in args.archs:
+            arch_results, arch_report = run_arch(arch, args, timer, peak)
+            results += arch_results
+            report += arch_report
+    env['load_average_end'] = os.getloadavg()
+    print('\n'.join(['', '=' * 30, json.dumps(env)] + report))
+    if args.json:
+        with open(args.json, 'w') as f:
+            json.dump(dict(environment=env, results=results), f, indent=1)
+
+
+if __name__ == '__main__':
+    main()
