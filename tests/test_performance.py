@@ -295,14 +295,28 @@ def test_with_cp_lowers_peak_training_memory():
     assert peaks[1] < 0.7 * peaks[0], peaks
 
 
+def test_benchmark_speedup_pairs_samples_of_the_same_round():
+    bench = _load_tool('tools/analysis_tools/benchmark.py')
+    # round 2 was slow for both cases: per-round ratios stay 2.0, while
+    # the ratio of the medians would be 2.5
+    ours = bench.Case('mmregnet', 'deploy', 'eval bs1', None,
+                      samples=[1.0, 1.0, 3.0, 1.0])
+    peer = bench.Case('timm', 'eager', 'eval bs1', None,
+                      samples=[2.0, 3.0, 6.0, 2.0])
+    assert ours.speedup_over(peer, 'median') == 2.0
+    assert ours.speedup_over(peer, 'min') == 2.0
+    assert peer.speedup_over(ours, 'median') == 0.5
+
+
 def test_benchmark_smoke_run_writes_json(tmp_path):
     out = tmp_path / 'bench.json'
-    subprocess.run(
+    run = subprocess.run(
         [sys.executable, 'tools/analysis_tools/benchmark.py', '--archs',
          'regnetx_400mf', '--input-size', '32', '--batch-sizes', '2',
          '--train-batch-size', '2', '--rounds', '1', '--min-time', '0',
-         '--threads', '1', '--compile-impls', '--json', str(out)],
-        cwd=ROOT, check=True, capture_output=True, timeout=300)
+         '--threads', '1', '--compile-impls', '--profile', '--json',
+         str(out)],
+        cwd=ROOT, check=True, capture_output=True, text=True, timeout=300)
     results = json.loads(out.read_text())
     assert results['environment']['threads'] >= 1
     cases = {(r['impl'], r['mode'], r['workload'])
@@ -312,3 +326,6 @@ def test_benchmark_smoke_run_writes_json(tmp_path):
         assert (impl, 'eager', 'train bs2') in cases
         assert (impl, 'eager', 'train memory bs2') in cases
     assert ('mmregnet', 'deploy', 'eval bs2') in cases
+    # --profile: the deployed model's time by convolution kind
+    for kind in ('stem 3x3', '1x1', '3x3 grouped', 'other'):
+        assert f'\n  {kind} ' in run.stdout, run.stdout

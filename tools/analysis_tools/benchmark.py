@@ -14,8 +14,8 @@ backward, SGD step) at ``--train-batch-size``, and the peak memory of that
 step (CPU: the allocator's live bytes recorded by torch.profiler; CUDA:
 ``max_memory_allocated``), above the memory held before the step, for the
 eager modes and mmregnet's ``with_cp``. Cases are interleaved over
-``--rounds`` rounds (their order rotating); each case reports the median
-time per iteration, its spread (min-max over rounds), GFLOP/s (2 x the
+``--rounds`` rounds (their order rotating, after one untimed round); each
+case reports the median time per iteration, its spread (min-max over rounds), GFLOP/s (2 x the
 analytic multiply-adds of :func:`mmregnet.design.complexity`, x3 for a
 training step) and its share of a measured fp32 GEMM's throughput.
 """
@@ -130,6 +130,16 @@ class Case:
     def stat(self, kind: str) -> float:
         return min(self.samples) if kind == 'min' else self.median
 
+    def speedup_over(self, ref: 'Case', kind: str) -> float:
+        """``ref``'s time / this case's time (> 1: this one is faster).
+        ``median``: the median of the per-round ratios, each from two
+        samples timed in the same round, so that a slow phase of the
+        machine, which hits both, cancels out; ``min``: ratio of minima."""
+        if kind == 'min':
+            return min(ref.samples) / min(self.samples)
+        return statistics.median(
+            r / s for r, s in zip(ref.samples, self.samples))
+
 
 class Timer:
     """Wall clock (``wall``) or this process's CPU time (``cpu``, robust to
@@ -238,16 +248,75 @@ def peak_step_memory(run: Callable, device: torch.device) -> int:
 
 
 def measure(cases: List[Case], timer: Timer, rounds: int, min_time: float):
-    """Warm up (compiles), calibrate repetitions, then time the cases
-    interleaved over ``rounds`` rounds with a rotating order."""
+    """Warm up (compiles), calibrate repetitions, run one untimed round
+    of all cases (the first pass after switching between models is slower
+    for every one of them), then time the cases interleaved over
+    ``rounds`` rounds with a rotating order."""
     for case in cases:
         case.run()
         once = timer(case.run, 1)
         case.reps = max(1, int(min_time / max(once, 1e-6)))
+    for case in cases:
+        timer(case.run, case.reps)
     for r in range(rounds):
         shift = r % len(cases)
         for case in cases[shift:] + cases[:shift]:
             case.samples.append(timer(case.run, case.reps))
+
+
+def conv_profile(arch: str, batch: int, args, reps: int = 5) -> List[str]:
+    """Where the deployed mmregnet's eval time goes: time and GFLOP/s of
+    its convolutions by kind (stem, 1x1, grouped 3x3), timed one by one
+    with hooks (synchronising CUDA around each layer)."""
+    from mmregnet.models.fused import FusedConv2d
+    model, _ = prepare(build('mmregnet', arch), 'deploy', args.device,
+                       args.dtype, train=False)
+    x = torch.randn(batch, 3, args.input_size, args.input_size,
+                    device=args.device, dtype=args.dtype)
+    totals: Dict[str, List[float]] = {}  # kind -> [seconds, flop]
+    starts = {}
+    sync = torch.cuda.synchronize if args.device.type == 'cuda' else \
+        (lambda: None)
+
+    def before(module, inputs):
+        sync()
+        starts[module] = time.perf_counter()
+
+    def after(module, inputs, out):
+        sync()
+        seconds = time.perf_counter() - starts[module]
+        kernel = module.kernel_size[0]
+        kind = 'stem 3x3' if module.in_channels == 3 else \
+            f'{kernel}x{kernel}' + (' grouped' if module.groups > 1 else '')
+        flop = 2 * out.numel() * kernel * kernel * \
+            module.in_channels // module.groups
+        total = totals.setdefault(kind, [0., 0.])
+        total[0] += seconds
+        total[1] += flop
+
+    convs = [m for m in model.modules() if isinstance(m, FusedConv2d)]
+    hooks = [h for m in convs for h in (m.register_forward_pre_hook(before),
+                                        m.register_forward_hook(after))]
+    with torch.inference_mode():
+        model(x)
+        totals.clear()
+        start = time.perf_counter()
+        for _ in range(reps):
+            model(x)
+        whole = (time.perf_counter() - start) / reps
+    for hook in hooks:
+        hook.remove()
+    lines = [f'mmregnet deploy, {arch} eval bs{batch}: {whole * 1e3:.1f} ms '
+             'per forward']
+    for kind, (seconds, flop) in sorted(totals.items(),
+                                        key=lambda kv: -kv[1][0]):
+        lines.append(f'  {kind:12s} {seconds / reps * 1e3:8.1f} ms '
+                     f'{seconds / reps / whole:6.1%} '
+                     f'{flop / seconds / 1e9:7.1f} GFLOP/s')
+    rest = whole - sum(t[0] for t in totals.values()) / reps
+    lines.append(f'  {"other":12s} {rest * 1e3:8.1f} ms {rest / whole:6.1%}'
+                 '  (SE, pooling, head, layout changes)')
+    return lines
 
 
 def gemm_gflops(device, dtype, timer: Timer, n: int = 2048) -> float:
@@ -269,9 +338,10 @@ def best(cases: List[Case], impls, stat: str,
 
 def summarise(cases: List[Case], peak: float,
               stat: str = 'median') -> List[str]:
-    """A table of the cases of one workload and the ratios of mmregnet's
-    modes to the peers' (peer time / mmregnet time: > 1 is faster), both
-    from each case's ``stat`` (median or min) over the rounds."""
+    """A table of the cases of one workload (each case's ``stat``, median
+    or min, over the rounds) and the speed-ups of mmregnet's modes over the
+    peers' (peer time / mmregnet time: > 1 is faster, see
+    :meth:`Case.speedup_over`)."""
     lines = [
         f'{"impl":12s} {"mode":15s} {stat + " ms":>10s} {"min-max ms":>17s} '
         f'{"img/s":>8s} {"GFLOP/s":>8s} {"% peak":>7s}'
@@ -294,7 +364,7 @@ def summarise(cases: List[Case], peak: float,
         if ref is None:
             continue
         ratios = ', '.join(
-            f'{c.mode} {ref.stat(stat) / c.stat(stat):.2f}x' for c in ours)
+            f'{c.mode} {c.speedup_over(ref, stat):.2f}x' for c in ours)
         lines.append(f'vs {label} ({ref.impl} {ref.mode}, '
                      f'{ref.stat(stat) * 1e3:.1f} ms): {ratios}')
     return lines
@@ -342,7 +412,7 @@ def parse_args(argv=None):
                         help='eval: model and input; training: autocast')
     parser.add_argument('--threads', type=int, default=None,
                         help='CPU threads (default: torch\'s, all cores)')
-    parser.add_argument('--rounds', type=int, default=5)
+    parser.add_argument('--rounds', type=int, default=7)
     parser.add_argument('--min-time', type=float, default=0.2,
                         help='seconds per timed sample (repeats short runs)')
     parser.add_argument('--timer', default='wall', choices=['wall', 'cpu'])
@@ -358,6 +428,9 @@ def parse_args(argv=None):
     parser.add_argument('--compile-train', action='store_true',
                         help='also time the training step of the '
                         '--compile-impls compiled (minutes per model)')
+    parser.add_argument('--profile', action='store_true',
+                        help='also break the deployed mmregnet\'s eval time '
+                        'down by convolution kind (1x1, grouped 3x3, stem)')
     parser.add_argument('--peak-gflops', type=float, default=None,
                         help='the machine\'s peak, if known (default: the '
                         'measured GEMM throughput)')
@@ -401,6 +474,12 @@ def run_arch(arch: str, args, timer: Timer, peak: float):
             eval_case(impl, arch, mode, batch, args) for impl in args.impls
             for mode in eval_modes(impl, args)
         ])
+    if args.profile and 'mmregnet' in args.impls:
+        lines = ['', f'{arch}: deployed mmregnet by convolution kind']
+        for batch in args.batch_sizes:
+            lines += conv_profile(arch, batch, args)
+        print('\n'.join(lines), flush=True)
+        report.extend(lines)
     if args.train_batch_size:
         batch = args.train_batch_size
         record([
