@@ -120,11 +120,27 @@ ARCH_SETTINGS: Dict[str, RegNetParams] = {
     'regnety_32gf': _y(232, 115.89, 2.53, 20, 232),
 }
 
+#: Archs beyond the 24 that peers publish weights for (no training config):
+#: torchvision's ``regnet_y_128gf`` (timm's ``regnety_1280``), SWAG weights
+#: only. :func:`resolve_arch` (and so the backbone) accepts their names too.
+EXTRA_ARCH_SETTINGS: Dict[str, RegNetParams] = {
+    'regnety_128gf': _y(456, 160.83, 2.52, 27, 264),
+}
+
+#: Every arch name :func:`resolve_arch` accepts.
+NAMED_ARCHS: Dict[str, RegNetParams] = {
+    **ARCH_SETTINGS,
+    **EXTRA_ARCH_SETTINGS
+}
+
 ArchLike = Union[str, Mapping, RegNetParams]
 
 
 def resolve_arch(arch: ArchLike) -> RegNetParams:
     """Return the design parameters for an arch name, a dict or params.
+
+    Names are those of :data:`ARCH_SETTINGS` and
+    :data:`EXTRA_ARCH_SETTINGS`.
 
     Raises:
         ValueError: an unknown name (close matches and all names listed) or a
@@ -134,12 +150,12 @@ def resolve_arch(arch: ArchLike) -> RegNetParams:
     if isinstance(arch, RegNetParams):
         return arch
     if isinstance(arch, str):
-        if arch in ARCH_SETTINGS:
-            return ARCH_SETTINGS[arch]
-        close = difflib.get_close_matches(arch.lower(), ARCH_SETTINGS, n=3)
+        if arch in NAMED_ARCHS:
+            return NAMED_ARCHS[arch]
+        close = difflib.get_close_matches(arch.lower(), NAMED_ARCHS, n=3)
         hint = f' Did you mean {", ".join(close)}?' if close else ''
         raise ValueError(f'Unknown RegNet arch {arch!r}.{hint} '
-                         f'Valid names: {", ".join(ARCH_SETTINGS)}')
+                         f'Valid names: {", ".join(NAMED_ARCHS)}')
     if isinstance(arch, Mapping):
         fields = [f.name for f in dataclasses.fields(RegNetParams)]
         required = [

@@ -36,10 +36,10 @@ from torchvision.models import regnet as tv_regnet
 
 from mmregnet.apis import get_model, load_model_index
 from mmregnet.converters import (ARCHS, SOURCES, ConversionError,
-                                 convert_file, convert_state_dict,
-                                 infer_arch, main, model_shapes)
+                                 convert_file, convert_state_dict, main,
+                                 model_shapes)
 from mmregnet.converters.mapping import arch_signature
-from mmregnet.design import resolve_arch
+from mmregnet.design import EXTRA_ARCH_SETTINGS
 from tests.helpers import load_config
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -406,7 +406,6 @@ def test_every_peer_definition_is_converted_or_skipped_with_a_reason():
 def assert_one_to_one(state_dict, source, arch, rounding):
     conversion = convert_state_dict(state_dict, source)
     assert (conversion.arch, conversion.width_rounding) == (arch, rounding)
-    assert infer_arch(conversion.state_dict) == (arch, rounding)
     shapes = model_shapes(arch, rounding, 1000)
     # every source key fills one model key, and every model key is filled
     assert len(conversion.state_dict) == len(state_dict) == len(shapes)
@@ -663,6 +662,23 @@ def test_the_source_is_never_overwritten(x400mf):
         convert_file(str(x400mf), str(x400mf), 'torchvision')
 
 
+def test_missing_source_is_an_error_and_nothing_is_written(tmp_path, capsys):
+    src, dst = tmp_path / 'missing.pth', tmp_path / 'dst.pth'
+    with pytest.raises(ConversionError, match='no such file: .*missing'):
+        convert_file(src, dst, 'torchvision')
+    assert not dst.exists()
+    # an existing destination: the same error, and it is left as it was
+    dst.write_bytes(b'earlier')
+    with pytest.raises(ConversionError, match='no such file: .*missing'):
+        convert_file(src, dst, 'torchvision')
+    assert run_converter('torchvision', src, dst) == 1
+    error = capsys.readouterr().err
+    assert f'no such file: {src}' in error
+    assert f'nothing written to {dst}' in error
+    assert dst.read_bytes() == b'earlier'
+    assert sorted(path.name for path in tmp_path.iterdir()) == ['dst.pth']
+
+
 # the model index of converted weights: cited, and configs that fit --------
 PUBLISHERS = {source.code: name for name, source in SOURCES.items()}
 
@@ -712,8 +728,7 @@ def test_converted_weights_of_every_publisher_are_indexed():
     assert timm_weights <= urls
     pycls = [name for name in CONVERTED if publisher_of(name) == 'pycls']
     assert sorted(map(arch_of, pycls)) == sorted(PYCLS_TOP1)
-    # and never clash with the configs' names
-    assert not set(CONVERTED) & {name for name in INDEX if '_8xb' in name}
+    # names unique across all metafiles: tests/test_model_index.py
 
 
 @pytest.mark.parametrize('name', CONVERTED)
@@ -737,7 +752,7 @@ def test_converted_entry_cites_the_original_and_its_config_fits(name):
     # the config builds the publisher's widths and normalises as it does
     config = load_config(meta.config)
     backbone = config.model.backbone
-    assert resolve_arch(backbone.arch) == ARCHS[arch_of(name)]
+    assert backbone.arch == arch_of(name)  # a name, also for RegNetY-128GF
     assert arch_signature(
         arch_of(name), backbone.get('width_rounding', 'pycls')) == \
         arch_signature(*publisher_widths(name))
@@ -745,6 +760,23 @@ def test_converted_entry_cites_the_original_and_its_config_fits(name):
     assert config.data_preprocessor.to_rgb == (source.channel_order == 'RGB')
     assert config.data_preprocessor.mean == pytest.approx(source.mean)
     assert config.data_preprocessor.std == pytest.approx(source.std)
+
+
+@pytest.mark.parametrize('name', [
+    'regnety-128gf_3rdparty-tv-swag-e2e_in1k-384px',
+    'regnety-128gf_3rdparty-tv-swag-linear_in1k',
+])
+def test_regnety_128gf_configs_build_torchvisions_model(name):
+    """RegNetY-128GF, no pycls arch (design.EXTRA_ARCH_SETTINGS), is named
+    in its configs and builds torchvision's 645 M parameters."""
+    assert set(EXTRA_ARCH_SETTINGS) == {'regnety_128gf'}
+    config = load_config(INDEX[name].config)
+    assert config.model.backbone.arch == 'regnety_128gf'
+    with torch.device('meta'):
+        model = get_model(config)
+    weights = TV_WEIGHTS[original_of(name)['Weights']][1]
+    assert sum(p.numel() for p in model.parameters()) == \
+        weights.meta['num_params'] == 644812894
 
 
 def test_converted_entries_point_to_the_original_and_the_converter():

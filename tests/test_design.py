@@ -2,8 +2,9 @@
 import pytest
 
 from mmregnet import design
-from mmregnet.design import (ARCH_SETTINGS, RegNetParams, complexity,
-                             quantized_block_widths, resolve_arch, stage_specs)
+from mmregnet.design import (ARCH_SETTINGS, EXTRA_ARCH_SETTINGS, NAMED_ARCHS,
+                             RegNetParams, complexity, quantized_block_widths,
+                             resolve_arch, stage_specs)
 
 # arch: (stage widths, stage depths, group widths, params with a 1000-class
 # head (pycls / torchvision model zoos), activations in M (timm's table))
@@ -104,6 +105,25 @@ def test_torchvision_rounding_widens_three_archs(arch, widths):
     assert [s.width for s in stage_specs(arch, rounding='torchvision')] == widths
 
 
+def test_extra_arch_is_torchvisions_regnety_128gf_kept_apart_from_the_24():
+    # torchvision/models/regnet.py, regnet_y_128gf: BlockParams.
+    # from_init_params(depth=27, w_0=456, w_a=160.83, w_m=2.52,
+    # group_width=264, se_ratio=0.25)
+    y128 = RegNetParams(w0=456, wa=160.83, wm=2.52, depth=27, group_w=264,
+                        se_ratio=0.25)
+    assert EXTRA_ARCH_SETTINGS == {'regnety_128gf': y128}
+    assert not set(EXTRA_ARCH_SETTINGS) & set(ARCH_SETTINGS)
+    assert NAMED_ARCHS == {**ARCH_SETTINGS, **EXTRA_ARCH_SETTINGS}
+    assert resolve_arch('regnety_128gf') == y128
+    for rounding in ('pycls', 'torchvision'):  # both give torchvision's
+        stages = stage_specs('regnety_128gf', rounding=rounding)
+        assert [s.width for s in stages] == [528, 1056, 2904, 7392]
+        assert [s.depth for s in stages] == [2, 7, 17, 1]
+        assert [s.group_w for s in stages] == [264] * 4
+        # torchvision's RegNet_Y_128GF_Weights meta num_params
+        assert complexity(stages).params == 644812894
+
+
 def test_torchvision_rounding_params_match_torchvision_model_zoo():
     cx = complexity(stage_specs('regnetx_400mf', rounding='torchvision'))
     assert cx.params == 5495976
@@ -163,7 +183,7 @@ def test_unknown_arch_lists_close_matches_and_all_names():
     message = str(info.value)
     assert "'regnetx_400'" in message
     assert 'Did you mean regnetx_400mf' in message
-    assert all(name in message for name in ARCH_SETTINGS)
+    assert all(name in message for name in NAMED_ARCHS)  # and RegNetY-128GF
 
 
 def test_unknown_rounding_names_the_modes():

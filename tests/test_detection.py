@@ -9,7 +9,6 @@ import torch
 from mmengine.config import Config
 from mmengine.runner.checkpoint import get_external_models
 
-from mmregnet.design import stage_specs
 
 from .helpers import randomise_norms
 
@@ -60,8 +59,6 @@ def test_config_builds_and_feeds_the_fpn_the_backbone_widths(config):
     backbone = detector.backbone
     assert type(backbone).__module__.startswith('mmregnet.')
     assert backbone.out_channels == tuple(cfg.model.neck.in_channels)
-    assert backbone.stage_widths == tuple(
-        spec.width for spec in stage_specs(backbone.arch))
     assert cfg.default_hooks.portable_checkpoint.type == \
         'mmregnet.PortableCheckpointHook'
     assert cfg.default_hooks.checkpoint.backend_args == dict(
@@ -114,15 +111,16 @@ def test_regnetx_config_is_mmdet_own_recipe_with_our_backbone(config):
     assert their_backbone.pop('style') == 'pytorch'
     assert our_backbone.pop('type') == 'mmregnet.RegNet'
     assert our_backbone == their_backbone
-    # what we add: portable checkpoints, and pycls statistics where mmdet
-    # forgot them (ms-poly-3x configs other than 3.2GF have none)
-    for cfg in (ours, theirs):
-        cfg['model'].pop('data_preprocessor')
-        cfg['default_hooks'].pop('checkpoint')
-        for key in ('regnet_backbone', 'pycls_preprocessor', 'custom_imports',
-                    'portable_checkpoint_hooks', 'mmdet_rgb_preprocessor'):
-            cfg.pop(key, None)
-    ours['default_hooks'].pop('portable_checkpoint')
+    # what we add: portable checkpoints (and the variables of our base)
+    assert ours['default_hooks']['checkpoint'].pop('backend_args') == dict(
+        backend='atomic_local')
+    assert ours['default_hooks'].pop('portable_checkpoint') == dict(
+        type='mmregnet.PortableCheckpointHook')
+    assert ours.pop('custom_imports') == dict(
+        imports=['mmregnet.engine'], allow_failed_imports=False)
+    for key in ('regnet_backbone', 'pycls_preprocessor',
+                'portable_checkpoint_hooks'):
+        ours.pop(key)
     assert ours == theirs
 
 
@@ -156,7 +154,7 @@ def test_mmdet_published_detector_weights_load_strictly_and_agree(config):
     theirs, ours = _build(theirs_cfg), _build(ours_cfg)
     randomise_norms(theirs)
     state = theirs.state_dict()
-    assert ours.load_state_dict(state, strict=True)
+    ours.load_state_dict(state, strict=True)  # raises on any mismatch
     assert ours.state_dict().keys() == state.keys()
     _same_features(theirs, ours)
 

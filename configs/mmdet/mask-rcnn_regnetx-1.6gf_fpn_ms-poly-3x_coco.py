@@ -1,6 +1,5 @@
 _base_ = './_base_/mask-rcnn_fpn_ms-poly-3x_coco.py'
 model = dict(
-    data_preprocessor={{_base_.mmdet_rgb_preprocessor}},
     backbone=dict(
         arch='regnetx_1.6gf',
         init_cfg=dict(checkpoint='open-mmlab://regnetx_1.6gf')),

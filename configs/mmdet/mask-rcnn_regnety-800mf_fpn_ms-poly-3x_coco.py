@@ -1,5 +1,6 @@
 _base_ = './_base_/mask-rcnn_fpn_ms-poly-3x_coco.py'
 model = dict(
+    data_preprocessor={{_base_.pycls_preprocessor}},
     backbone=dict(
         arch='regnety_800mf',
         init_cfg=dict(

@@ -64,6 +64,11 @@ def _lookup(name: str) -> Model:
                      'mmregnet.list_models() lists all names.')
 
 
+def _is_detector(model) -> bool:
+    """Whether a built model is an mmdet detector."""
+    return type(model).__module__.startswith('mmdet.')
+
+
 def _resolve(model: Union[str, Path, Config],
              pretrained: Union[bool, str, Path]):
     """(config, checkpoint or False) for a model name, config path or
@@ -109,7 +114,8 @@ def get_model(model: Union[str, Path, Config],
     """
     from mmengine.runner import load_checkpoint
     config, checkpoint = _resolve(model, pretrained)
-    if config.get('default_scope') == 'mmdet':
+    detector = config.get('default_scope') == 'mmdet'
+    if detector:
         built = _build_detector(config, device, **kwargs)
     else:
         from mmpretrain.apis import get_model as build_classifier
@@ -126,12 +132,9 @@ def get_model(model: Union[str, Path, Config],
         dataset_meta = meta.get('dataset_meta')
         if dataset_meta is None and 'CLASSES' in meta:  # mmcls / mmdet 2.x
             dataset_meta = {'classes': meta['CLASSES']}
-        if dataset_meta is None:
-            pass
-        elif type(built).__module__.startswith('mmdet.'):
-            built.dataset_meta = dataset_meta  # a plain attribute in mmdet
-        else:
-            built._dataset_meta = dataset_meta
+        if dataset_meta is not None:  # a plain attribute in mmdet
+            setattr(built, 'dataset_meta' if detector else '_dataset_meta',
+                    dataset_meta)
     return built
 
 
@@ -145,7 +148,7 @@ def _build_detector(config: Config, device=None, **kwargs):
 
 
 def inference_model(model, images, pretrained: Union[bool, str] = True,
-                    device=None, batch_size: int = 1) -> List[dict]:
+                    device=None, batch_size: int = 1):
     """Classify, or detect objects in, one image or a list of images (paths
     or HxWx3 BGR arrays).
 
@@ -154,18 +157,20 @@ def inference_model(model, images, pretrained: Union[bool, str] = True,
     ``pred_score``, ``pred_class`` (when the model knows class names) and
     ``pred_scores``; a detector one mmdet ``DetDataSample`` per image
     (``pred_instances`` with ``bboxes``, ``scores``, ``labels`` and, for
-    instance segmentation, ``masks``).
+    instance segmentation, ``masks``). A single image gives a single
+    result. ``batch_size`` batches a classifier's images (mmdet's
+    ``inference_detector`` runs them one by one).
     """
     from mmengine.model import BaseModel
-    from mmpretrain.apis import ImageClassificationInferencer
     if not isinstance(model, BaseModel):
         model = get_model(model, pretrained=pretrained, device=device)
     # each host's transforms live in its own registry scope; a detector
     # built earlier in the process must not leave 'mmdet' as the scope
-    if type(model).__module__.startswith('mmdet.'):
+    if _is_detector(model):
         from mmdet.apis import inference_detector
         with DefaultScope.overwrite_default_scope('mmdet'):
             return inference_detector(model, images)
+    from mmpretrain.apis import ImageClassificationInferencer
     with DefaultScope.overwrite_default_scope('mmpretrain'):
         inferencer = ImageClassificationInferencer(model, device=device)
         single = not isinstance(images, (list, tuple))

@@ -3,12 +3,12 @@ mmregnet's (mmpretrain) format, with identical predictions; see
 ``docs/weight_conversion.md``. :mod:`.mapping` renames and checks tensors
 (no I/O); :mod:`.cli` reads, writes and reports."""
 from .cli import convert_file, fitting_configs, main
-from .mapping import (ARCHS, EXTRA_ARCHS, SOURCES, Conversion,
-                      ConversionError, Source, convert_state_dict,
-                      infer_arch, model_shapes, unwrap_state_dict)
+from .mapping import (ARCHS, SOURCES, Conversion, ConversionError, Source,
+                      convert_state_dict, infer_arch, model_shapes,
+                      unwrap_state_dict)
 
 __all__ = [
-    'ARCHS', 'EXTRA_ARCHS', 'SOURCES', 'Conversion', 'ConversionError',
-    'Source', 'convert_state_dict', 'convert_file', 'fitting_configs',
-    'infer_arch', 'main', 'model_shapes', 'unwrap_state_dict'
+    'ARCHS', 'SOURCES', 'Conversion', 'ConversionError', 'Source',
+    'convert_state_dict', 'convert_file', 'fitting_configs', 'infer_arch',
+    'main', 'model_shapes', 'unwrap_state_dict'
 ]

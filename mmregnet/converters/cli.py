@@ -3,7 +3,6 @@ read a publisher's checkpoint, convert it with :mod:`.mapping`, write an
 mmpretrain checkpoint atomically and say which preprocessing and config go
 with it."""
 import argparse
-import io
 import os
 import pickle
 import sys
@@ -11,7 +10,7 @@ from typing import List, NamedTuple, Optional
 
 import torch
 
-from ..engine.checkpoint import atomic_write
+from ..engine.checkpoint import atomic_torch_save
 from ..version import __version__
 from ..design import complexity, stage_specs
 from .mapping import (ARCHS, SOURCES, Conversion, ConversionError, Source,
@@ -66,13 +65,13 @@ def convert_file(src,
     """Convert the checkpoint ``src`` and write it to ``dst``, atomically:
     on any error nothing is written."""
     source, src, dst = get_source(source), os.fspath(src), os.fspath(dst)
-    if os.path.exists(dst) and os.path.samefile(src, dst):
+    # a missing src is load_checkpoint_file's error, not samefile's
+    if os.path.exists(src) and os.path.exists(dst) and \
+            os.path.samefile(src, dst):
         raise ConversionError(f'refusing to overwrite the source {src}')
     state_dict = unwrap_state_dict(load_checkpoint_file(src), source)
     conversion = convert_state_dict(state_dict, source, arch)
-    buffer = io.BytesIO()
-    torch.save(checkpoint_payload(conversion, source, src), buffer)
-    atomic_write(buffer.getvalue(), dst)
+    atomic_torch_save(checkpoint_payload(conversion, source, src), dst)
     return conversion
 
 

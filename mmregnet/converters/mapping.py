@@ -17,16 +17,11 @@ from typing import Dict, List, Mapping, Optional, Tuple
 
 import torch
 
-from ..design import ARCH_SETTINGS, ROUNDING_MODES, RegNetParams, stage_specs
+from ..design import NAMED_ARCHS, ROUNDING_MODES, RegNetParams, stage_specs
 
-#: RegNets that peers publish weights for beyond pycls's 24: torchvision's
-#: ``regnet_y_128gf`` (timm's ``regnety_1280``), SWAG weights only.
-EXTRA_ARCHS = {
-    'regnety_128gf':
-    RegNetParams(
-        w0=456, wa=160.83, wm=2.52, depth=27, group_w=264, se_ratio=0.25),
-}
-ARCHS: Dict[str, RegNetParams] = {**ARCH_SETTINGS, **EXTRA_ARCHS}
+#: The archs a checkpoint may be: pycls's 24 and those that peers publish
+#: weights for beyond them (``design.EXTRA_ARCH_SETTINGS``: RegNetY-128GF).
+ARCHS: Dict[str, RegNetParams] = NAMED_ARCHS
 
 # ImageNet statistics of 0-255 pixels in RGB order
 IMAGENET_MEAN = (123.675, 116.28, 103.53)
@@ -249,15 +244,18 @@ def _roundings_of(arch: str, signature) -> List[str]:
     ]
 
 
-def infer_arch(state_dict: Mapping) -> Optional[Tuple[str, str]]:
-    """(arch, width rounding) whose stages a state dict in our names has,
-    preferring pycls's rounding where both fit; None if no arch fits."""
-    signature = stage_signature(state_dict)
+def _arch_of(signature) -> Optional[Tuple[str, str]]:
     for arch in ARCHS:
         roundings = _roundings_of(arch, signature)
         if roundings:
             return arch, roundings[0]
     return None
+
+
+def infer_arch(state_dict: Mapping) -> Optional[Tuple[str, str]]:
+    """(arch, width rounding) whose stages a state dict in our names has,
+    preferring pycls's rounding where both fit; None if no arch fits."""
+    return _arch_of(stage_signature(state_dict))
 
 
 def _describe(signature) -> str:
@@ -267,24 +265,26 @@ def _describe(signature) -> str:
 
 
 def _resolve_arch(mapped: Mapping, arch: Optional[str]) -> Tuple[str, str]:
-    inferred = infer_arch(mapped)
-    found = _describe(stage_signature(mapped))
+    signature = stage_signature(mapped)
     if arch is None:
+        inferred = _arch_of(signature)
         if inferred is None:
             raise ConversionError(
-                f'the checkpoint matches no known RegNet: it has {found}; '
-                f'known archs: {", ".join(ARCHS)}')
+                'the checkpoint matches no known RegNet: it has '
+                f'{_describe(signature)}; known archs: {", ".join(ARCHS)}')
         return inferred
     if arch not in ARCHS:
         raise ConversionError(
             f'unknown arch {arch!r}; known archs: {", ".join(ARCHS)}')
-    roundings = _roundings_of(arch, stage_signature(mapped))
+    roundings = _roundings_of(arch, signature)
     if not roundings:
+        inferred = _arch_of(signature)
         looks = (f'it matches {inferred[0]}' if inferred else
                  'it matches no known arch')
         raise ConversionError(
-            f'the checkpoint is not a {arch}: it has {found}, {arch} has '
-            f'{_describe(arch_signature(arch, ROUNDING_MODES[0]))}; {looks}')
+            f'the checkpoint is not a {arch}: it has {_describe(signature)}, '
+            f'{arch} has {_describe(arch_signature(arch, ROUNDING_MODES[0]))}'
+            f'; {looks}')
     return arch, roundings[0]
 
 

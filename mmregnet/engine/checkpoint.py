@@ -16,6 +16,7 @@ plain lists, numbers and dicts, and rebuilds the ``HistoryBuffer`` objects
 when a checkpoint is loaded, so resuming and testing need no unsafe loading.
 """
 import contextlib
+import io
 import os
 import tempfile
 from typing import Any, Union
@@ -49,6 +50,13 @@ def atomic_write(data: Union[bytes, str], path) -> None:
         with contextlib.suppress(FileNotFoundError):
             os.remove(tmp)
         raise
+
+
+def atomic_torch_save(obj: Any, path) -> None:
+    """``torch.save(obj, path)`` that never leaves a partial file."""
+    buffer = io.BytesIO()
+    torch.save(obj, buffer)
+    atomic_write(buffer.getvalue(), path)
 
 
 class AtomicLocalBackend(LocalBackend):

@@ -15,9 +15,11 @@ step (CPU: the allocator's live bytes recorded by torch.profiler; CUDA:
 ``max_memory_allocated``), above the memory held before the step, for the
 eager modes and mmregnet's ``with_cp``. Cases are interleaved over
 ``--rounds`` rounds (their order rotating, after one untimed round); each
-case reports the median time per iteration, its spread (min-max over rounds), GFLOP/s (2 x the
-analytic multiply-adds of :func:`mmregnet.design.complexity`, x3 for a
-training step) and its share of a measured fp32 GEMM's throughput.
+case reports the median time per iteration, its spread (min-max over
+rounds), GFLOP/s (2 x the analytic multiply-adds of
+:func:`mmregnet.design.complexity`, x3 for a training step) and its share
+of a measured fp32 GEMM's throughput; the speed-ups of mmregnet's modes
+over the peers are paired per round (:meth:`Case.speedup_over`).
 """
 import argparse
 import contextlib

@@ -134,15 +134,10 @@ def parse_args(argv=None):
 
 
 def main(argv=None):
-    from mmengine.config import Config
-
     from mmregnet.apis import get_model
     from mmregnet.models import switch_to_deploy
     args = parse_args(argv)
-    config = args.config
-    if config.endswith('.py'):
-        config = Config.fromfile(config)
-    model = get_model(config, pretrained=args.checkpoint or False,
+    model = get_model(args.config, pretrained=args.checkpoint or False,
                       **nested(args.cfg_options)).eval()
     if not args.keep_bn:
         switch_to_deploy(model)

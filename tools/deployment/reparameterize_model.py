@@ -1,5 +1,5 @@
 """Fold a RegNet classifier's (or detector's) BatchNorms into its
-convolutions and save the deploy-mode checkpoint.
+convolutions and save the deploy-mode checkpoint (atomically).
 
     python tools/deployment/reparameterize_model.py CONFIG CHECKPOINT OUT
 
@@ -10,25 +10,21 @@ model name of ``mmregnet.list_models()``.
 """
 import argparse
 
-import torch
-from mmengine.config import Config
-
 
 def main(argv=None):
     from mmregnet.apis import get_model
+    from mmregnet.engine.checkpoint import atomic_torch_save
     from mmregnet.models import switch_to_deploy
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     parser.add_argument('config', help='config file or model name')
     parser.add_argument('checkpoint', help='checkpoint of the config')
     parser.add_argument('out', help='where to write the deploy checkpoint')
     args = parser.parse_args(argv)
-    config = args.config
-    if config.endswith('.py'):
-        config = Config.fromfile(config)
-    model = get_model(config, pretrained=args.checkpoint).eval()
+    model = get_model(args.config, pretrained=args.checkpoint).eval()
     switch_to_deploy(model)
     meta = dict(dataset_meta=getattr(model, 'dataset_meta', None) or {})
-    torch.save(dict(state_dict=model.state_dict(), meta=meta), args.out)
+    atomic_torch_save(dict(state_dict=model.state_dict(), meta=meta),
+                      args.out)
     print(f'wrote {args.out}: load it with model.backbone.deploy=True')
 
 

@@ -24,11 +24,3 @@ custom_imports = dict(imports=['mmregnet.engine'], allow_failed_imports=False)
 portable_checkpoint_hooks = dict(
     checkpoint=dict(backend_args=dict(backend='atomic_local')),
     portable_checkpoint=dict(type='mmregnet.PortableCheckpointHook'))
-
-# mmdet trained its published Mask R-CNN ms-poly-3x RegNetX weights with
-# mmdet's default RGB statistics; those configs keep them so the published
-# weights reproduce.
-mmdet_rgb_preprocessor = dict(
-    mean=[123.675, 116.28, 103.53],
-    std=[58.395, 57.12, 57.375],
-    bgr_to_rgb=True)

@@ -1,5 +1,5 @@
 # Mask R-CNN on the drawn shapes: the Faster R-CNN quick start plus a mask
-# head, evaluated for boxes and masks.
+# head, evaluated for boxes and masks (the base's metrics).
 _base_ = ['../_base_/mask-rcnn_fpn_1x_coco.py', './_base_/shapes.py']
 model = dict(
     backbone={{_base_.tiny_regnetx_backbone}},
@@ -10,7 +10,7 @@ model = dict(
     test_cfg={{_base_.two_stage_test_cfg}})
 train_dataloader = {{_base_.shapes_train_dataloader}}
 val_dataloader = test_dataloader = {{_base_.shapes_val_dataloader}}
-val_evaluator = test_evaluator = {{_base_.shapes_mask_evaluator}}
+val_evaluator = test_evaluator = {{_base_.shapes_evaluator}}
 train_cfg = {{_base_.shapes_train_cfg}}
 param_scheduler = {{_base_.shapes_param_scheduler}}
 default_hooks = dict(logger=dict(interval=10))

@@ -159,14 +159,8 @@ class RegNetBlock(nn.Module):
             out = self._residual_sum(x)
         return self.act(out)
 
-    def switch_to_deploy(self):
-        """Fold the norms into the convolutions (inference only: the norms
-        must be BatchNorms in eval mode)."""
-        if not self.deploy:
-            check_deployable(self)
-            self._fold_norms()
-
     def _fold_norms(self):
+        """Deploy mode (see :meth:`RegNet.switch_to_deploy`)."""
         self.conv1 = fuse_conv_bn(self.conv1, self.bn1, self.act)
         self.conv2 = fuse_conv_bn(self.conv2, self.bn2, self.act)
         self.conv3 = fuse_conv_bn(self.conv3, self.bn3, self.act)
@@ -211,7 +205,8 @@ class RegNet(BaseModule):
     Args:
         arch (str | dict | RegNetParams): a published arch name such as
             ``'regnetx_400mf'`` or ``'regnety_1.6gf'`` (see
-            ``mmregnet.ARCH_SETTINGS``), or design parameters
+            ``mmregnet.design.NAMED_ARCHS``: the 24 of pycls and
+            ``'regnety_128gf'``), or design parameters
             ``dict(w0, wa, wm, depth, group_w, bot_mul=1.0, se_ratio=0.0)``.
         in_channels (int): input image channels. Defaults to 3.
         stem_channels (int): width of the 3x3 stride-2 stem. Defaults to 32.
@@ -474,7 +469,7 @@ class RegNet(BaseModule):
             x = torch.cat(heads)
         else:
             split = 0
-        self._run_stages(to_layout(x), split, len(self.stages) + 1, outs)
+        self._run_stages(to_layout(x), split, len(self.res_layers) + 1, outs)
         return tuple(_cat_dense(outs[i]) for i in self.out_indices)
 
     def get_layer_depth(self, param_name: str, prefix: str = ''):

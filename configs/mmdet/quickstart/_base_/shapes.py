@@ -10,13 +10,12 @@ _pipeline_head = [
     dict(type='LoadAnnotations', with_bbox=True, with_mask=True),
     dict(type='Resize', scale=(160, 160), keep_ratio=True),
 ]
+_loader = dict(batch_size=8, num_workers=0, persistent_workers=False)
+_dataset = dict(data_root=shapes_root, metainfo=shapes_metainfo)
 shapes_train_dataloader = dict(
-    batch_size=8,
-    num_workers=0,
-    persistent_workers=False,
+    _loader,
     dataset=dict(
-        data_root=shapes_root,
-        metainfo=shapes_metainfo,
+        _dataset,
         ann_file='annotations/instances_train.json',
         data_prefix=dict(img='train/'),
         pipeline=_pipeline_head + [
@@ -24,12 +23,9 @@ shapes_train_dataloader = dict(
             dict(type='PackDetInputs'),
         ]))
 shapes_val_dataloader = dict(
-    batch_size=8,
-    num_workers=0,
-    persistent_workers=False,
+    _loader,
     dataset=dict(
-        data_root=shapes_root,
-        metainfo=shapes_metainfo,
+        _dataset,
         ann_file='annotations/instances_val.json',
         data_prefix=dict(img='val/'),
         pipeline=_pipeline_head + [
@@ -39,7 +35,6 @@ shapes_val_dataloader = dict(
                            'scale_factor')),
         ]))
 shapes_evaluator = dict(ann_file=shapes_root + 'annotations/instances_val.json')
-shapes_mask_evaluator = dict(shapes_evaluator, metric=['bbox', 'segm'])
 
 # a fixed seed: these short runs from scratch vary from seed to seed
 # (RetinaNet most), and the tests' mAP floors hold for this one
