@@ -2,31 +2,58 @@
 import os
 import os.path as osp
 import shutil
-import sys
 
 from setuptools import find_packages, setup
+from setuptools.command.build_py import build_py
+from setuptools.command.develop import develop
 
 HERE = osp.dirname(osp.abspath(__file__))
+#: what OpenMMLab's ``mim`` and the model index read from ``mmregnet/.mim``
 MIM_FILES = ('configs', 'tools', 'demo', 'model-index.yml', 'metafile.yml')
 
 
-def add_mim_extension():
-    """Copy configs, tools, demo and the model index into mmregnet/.mim for
-    built packages, so the model index works outside the repository (and
-    OpenMMLab's ``mim`` finds them). Editable installs read the repository."""
-    if not any(cmd in sys.argv for cmd in ('bdist_wheel', 'sdist', 'install',
-                                           'build')):
-        return
-    mim = osp.join(HERE, 'mmregnet', '.mim')
-    shutil.rmtree(mim, ignore_errors=True)
-    os.makedirs(mim)
-    for name in MIM_FILES:
-        src, dst = osp.join(HERE, name), osp.join(mim, name)
-        if osp.isdir(src):
-            shutil.copytree(
-                src, dst, ignore=shutil.ignore_patterns('__pycache__'))
-        else:
-            shutil.copyfile(src, dst)
+def _remove(path):
+    if osp.islink(path) or osp.isfile(path):
+        os.remove(path)
+    elif osp.isdir(path):
+        shutil.rmtree(path)
+
+
+class BuildPyWithMim(build_py):
+    """Copy configs, tools, demo and the model index into ``mmregnet/.mim``
+    of the build (so wheels carry them; the source tree is left alone)."""
+
+    def run(self):
+        super().run()
+        if getattr(self, 'editable_mode', False):
+            return
+        mim = osp.join(self.build_lib, 'mmregnet', '.mim')
+        os.makedirs(mim, exist_ok=True)
+        for name in MIM_FILES:
+            src, dst = osp.join(HERE, name), osp.join(mim, name)
+            _remove(dst)
+            if osp.isdir(src):
+                shutil.copytree(
+                    src,
+                    dst,
+                    ignore=shutil.ignore_patterns('__pycache__', '*.pyc'))
+            else:
+                shutil.copyfile(src, dst)
+
+
+class DevelopWithMim(develop):
+    """Editable install (``pip install -e .``): ``mmregnet/.mim`` holds
+    relative symlinks to the repository's files, which ``mim`` finds through
+    the install's location (the repository)."""
+
+    def run(self):
+        mim = osp.join(HERE, 'mmregnet', '.mim')
+        os.makedirs(mim, exist_ok=True)
+        for name in MIM_FILES:
+            dst = osp.join(mim, name)
+            _remove(dst)
+            os.symlink(osp.relpath(osp.join(HERE, name), mim), dst)
+        super().run()
 
 
 def read_version():
@@ -39,12 +66,11 @@ def read_version():
 def read_requirements(name):
     with open(osp.join(HERE, 'requirements', name)) as f:
         return [
-            line.strip() for line in f
-            if line.strip() and not line.startswith('#')
+            line.split('#')[0].strip() for line in f
+            if line.split('#')[0].strip()
         ]
 
 
-add_mim_extension()
 setup(
     name='mmregnet',
     version=read_version(),
@@ -54,11 +80,14 @@ setup(
     long_description_content_type='text/markdown',
     license='Apache-2.0',
     python_requires='>=3.8',
-    packages=find_packages(exclude=('tests', 'tests.*', 'configs', 'tools')),
-    package_data={'mmregnet': ['.mim/**/*']},
+    packages=find_packages(include=('mmregnet', 'mmregnet.*')),
+    cmdclass={
+        'build_py': BuildPyWithMim,
+        'develop': DevelopWithMim
+    },
     install_requires=read_requirements('runtime.txt'),
     extras_require={
-        'mim': read_requirements('mminstall.txt'),
+        'det': read_requirements('det.txt'),
         'tests': read_requirements('tests.txt'),
     },
     zip_safe=False)

@@ -8,6 +8,7 @@ needed. Nothing is registered into the hosts' own registries, which already
 hold a ``RegNet`` of their own.
 """
 from mmengine.registry import HOOKS as MMENGINE_HOOKS
+from mmengine.registry import METRICS as MMENGINE_METRICS
 from mmengine.registry import MODELS as MMENGINE_MODELS
 from mmengine.registry import Registry
 
@@ -15,9 +16,15 @@ MODELS = Registry(
     'model',
     parent=MMENGINE_MODELS,
     scope='mmregnet',
-    locations=['mmregnet.models'])
+    # mmregnet.weights: the mmregnet:// checkpoints of backbones' init_cfg
+    locations=['mmregnet.models', 'mmregnet.weights'])
 HOOKS = Registry(
     'hook',
     parent=MMENGINE_HOOKS,
     scope='mmregnet',
     locations=['mmregnet.engine'])
+METRICS = Registry(
+    'metric',
+    parent=MMENGINE_METRICS,
+    scope='mmregnet',
+    locations=['mmregnet.evaluation'])

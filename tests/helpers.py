@@ -1,5 +1,9 @@
 """Shared test helpers."""
 import functools
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
 
 import torch
 import torch.nn as nn
@@ -27,3 +31,13 @@ def load_config(path: str) -> Config:
     inherits ``mmpretrain::`` bases loads mmpretrain's model index). The
     tests must not change the Config they get."""
     return Config.fromfile(str(path))
+
+
+def run_python(code: str) -> str:
+    """Run ``code`` (dedented) in a fresh interpreter, nothing imported yet,
+    from the repository root; returns its standard output."""
+    result = subprocess.run([sys.executable, '-c', textwrap.dedent(code)],
+                            cwd=Path(__file__).resolve().parents[1],
+                            capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr[-3000:]
+    return result.stdout

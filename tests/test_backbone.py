@@ -21,7 +21,8 @@ def test_every_arch_builds_with_params_equal_to_the_analytic_count(arch):
                for m in model.modules()) == has_se
 
 
-@pytest.mark.parametrize('out_indices', [(0, ), (1, ), (2, ), (3, ), (0, 1, 2, 3),
+@pytest.mark.parametrize('out_indices', [(0, ), (1, ), (2, ), (3, ),
+                                         (0, 1, 2, 3),
                                          (1, 3), (-1, ), (0, -2)])
 def test_feature_shapes_for_every_out_indices(out_indices):
     model = RegNet('regnetx_200mf', out_indices=out_indices).eval()
@@ -218,7 +219,8 @@ def test_explicit_design_dict_with_three_stages():
 
 def test_get_layer_depth_counts_stem_blocks_and_head():
     model = RegNet('regnetx_400mf')  # 1 + 2 + 7 + 12 = 22 blocks
-    assert model.get_layer_depth('backbone.conv1.weight', 'backbone.') == (0, 24)
+    assert model.get_layer_depth('backbone.conv1.weight',
+                                 'backbone.') == (0, 24)
     assert model.get_layer_depth('backbone.layer1.0.conv1.weight',
                                  'backbone.') == (1, 24)
     assert model.get_layer_depth('backbone.layer3.0.bn1.bias',

@@ -9,7 +9,6 @@ import torch
 from mmengine.config import Config
 from mmengine.runner.checkpoint import get_external_models
 
-
 from .helpers import randomise_norms
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -87,13 +86,16 @@ def test_config_keeps_the_settings_that_matter_for_regnet(config):
         assert init.checkpoint.startswith('open-mmlab://')
         assert name == backbone.arch and name in get_external_models()
     else:
-        assert init.checkpoint.endswith('.pth') and init.prefix == 'backbone.'
+        # an indexed entry's weights: tests/test_weights_in_configs.py
+        assert init.checkpoint.startswith('mmregnet://')
+        assert init.prefix == 'backbone.'
 
 
 def _without_scopes(cfg):
     """``cfg`` without the ``_scope_`` keys that ``mmdet::`` bases add."""
     if isinstance(cfg, dict):
-        return {k: _without_scopes(v) for k, v in cfg.items() if k != '_scope_'}
+        return {k: _without_scopes(v) for k, v in cfg.items()
+                if k != '_scope_'}
     if isinstance(cfg, (list, tuple)):
         return type(cfg)(_without_scopes(v) for v in cfg)
     return cfg
@@ -191,7 +193,8 @@ def test_backbone_initialises_from_open_mmlab_names(tmp_path, monkeypatch):
         json.dumps({'regnetx_400mf': 'regnetx_400mf.pth'}))
     monkeypatch.setenv('MMENGINE_HOME', str(tmp_path))
     cfg = Config.fromfile(
-        str(ROOT / 'configs/mmdet/faster-rcnn_regnetx-400mf_fpn_ms-3x_coco.py'))
+        str(ROOT /
+            'configs/mmdet/faster-rcnn_regnetx-400mf_fpn_ms-3x_coco.py'))
     detector = _build(cfg)
     detector.init_weights()
     expected = source.state_dict()

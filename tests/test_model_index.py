@@ -4,8 +4,8 @@ from pathlib import Path
 import pytest
 from modelindex.load_model_index import load
 
-from mmregnet.design import complexity, stage_specs
 from mmregnet.apis import is_classifier, load_model_index
+from mmregnet.design import complexity, stage_specs
 from tests.helpers import load_config
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -55,7 +55,7 @@ def test_entry_numbers_equal_the_analytic_complexity(name):
     cx = complexity(stage_specs(backbone.arch, rounding), input_size=crop)
     assert meta.metadata.parameters == cx.params
     assert meta.metadata.flops == cx.flops
-    if 'Converted From' not in meta.data:  # else tests/test_converters.py
+    if 'Converted From' not in meta.data:  # else tests/test_converted_index.py
         assert meta.in_collection == 'RegNet'
 
 
@@ -75,7 +75,7 @@ def test_published_results_or_an_honest_absence(name):
     else:
         assert meta.weights is None
         # converted weights: the publisher's results, checked in
-        # tests/test_converters.py; none of ours
+        # tests/test_converted_index.py; none of ours
         if 'Converted From' not in meta.data:
             assert result.metrics == {}
 

@@ -5,7 +5,6 @@ from mmdet.models.backbones import RegNet as MMDetRegNet
 from mmpretrain.models.backbones import RegNet as MMPretrainRegNet
 
 from mmregnet.models import RegNet
-
 from tests.helpers import randomise_norms
 
 MMPRETRAIN_ARCHS = sorted(MMPretrainRegNet.arch_settings)

@@ -14,9 +14,8 @@ import pytest
 import torch
 import torch.nn as nn
 
-from mmregnet.models import (FusedConv2d, RegNet, fuse_conv_bn,
+from mmregnet.models import (FusedConv2d, RegNet, deploy_plan, fuse_conv_bn,
                              switch_to_deploy)
-from mmregnet.models.backbones import regnet as regnet_module
 from tests.helpers import randomise_norms
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -105,13 +104,13 @@ def test_micro_batches_and_blocked_layout_are_used(monkeypatch):
     model = RegNet('regnetx_200mf').eval()
     model.switch_to_deploy()
     calls = []
-    stage = model._run_stages
+    run_stages = model.deploy_plan.run_stages
 
-    def spy(x, first, last, outs):
+    def spy(stages, out_indices, x, first, last, outs):
         calls.append((x.shape[0], x.is_mkldnn, first, last))
-        return stage(x, first, last, outs)
+        return run_stages(stages, out_indices, x, first, last, outs)
 
-    monkeypatch.setattr(model, '_run_stages', spy)
+    monkeypatch.setattr(model.deploy_plan, 'run_stages', spy)
     with torch.no_grad():
         model(torch.rand(9, 3, 224, 224))
         # stem, layer1 and layer2 (inputs >= 56x56) per 4 images
@@ -120,7 +119,7 @@ def test_micro_batches_and_blocked_layout_are_used(monkeypatch):
         calls.clear()
         model(torch.rand(2, 3, 224, 224))
         assert calls == [(2, False, 0, 5)]
-    assert regnet_module.MICRO_BATCH == regnet_module.BLOCKED_MIN_BATCH == 4
+    assert deploy_plan.MICRO_BATCH == deploy_plan.BLOCKED_MIN_BATCH == 4
 
 
 def test_deploy_with_frozen_bn_in_a_training_model():
@@ -258,7 +257,8 @@ def test_torch_compile_of_deployed_backbone_and_of_classifier():
             torch.compile(classifier)(x, mode='tensor'), logits, rtol=1e-4,
             atol=1e-4)
         backbone.switch_to_deploy()
-        compiled = torch.compile(backbone.to(memory_format=torch.channels_last))
+        compiled = torch.compile(
+            backbone.to(memory_format=torch.channels_last))
         _assert_all_close(
             compiled(x.contiguous(memory_format=torch.channels_last)),
             expected, rtol=1e-4, atol=1e-4)

@@ -1,25 +1,19 @@
-"""mmregnet's registry: reachable from every host, leaving the hosts as they were."""
+"""mmregnet's registry: reachable from every host, leaving the hosts as they
+were."""
 import json
-import subprocess
-import sys
 import textwrap
 
 import pytest
 
-
-def _run(code: str) -> str:
-    """Run ``code`` in a fresh interpreter (nothing imported yet)."""
-    result = subprocess.run([sys.executable, '-c', textwrap.dedent(code)],
-                            capture_output=True, text=True, timeout=300)
-    assert result.returncode == 0, result.stderr[-3000:]
-    return result.stdout
+from .helpers import run_python
 
 
 @pytest.mark.parametrize('host', ['mmpretrain', 'mmdet'])
 def test_host_registry_builds_mmregnet_without_any_import(host):
-    out = _run(f"""
+    out = run_python(f"""
         from {host}.registry import MODELS
-        backbone = MODELS.build(dict(type='mmregnet.RegNet', arch='regnetx_400mf'))
+        backbone = MODELS.build(
+            dict(type='mmregnet.RegNet', arch='regnetx_400mf'))
         print(type(backbone).__module__, backbone.stage_widths)
     """)
     assert out.split()[0] == 'mmregnet.models.backbones.regnet'
@@ -34,7 +28,7 @@ def test_host_builds_through_custom_imports(host, tmp_path):
         backbone = dict(type='mmregnet.RegNet', arch='regnety_400mf',
                         out_indices=(0, 1, 2, 3))
     """))
-    out = _run(f"""
+    out = run_python(f"""
         from mmengine.config import Config
         from {host}.registry import MODELS
         cfg = Config.fromfile({str(config)!r})
@@ -44,7 +38,7 @@ def test_host_builds_through_custom_imports(host, tmp_path):
 
 
 def test_classifier_from_mmpretrain_with_mmregnet_backbone():
-    out = _run("""
+    out = run_python("""
         import torch
         from mmpretrain.registry import MODELS
         model = MODELS.build(dict(
@@ -58,7 +52,7 @@ def test_classifier_from_mmpretrain_with_mmregnet_backbone():
 
 
 def test_importing_mmregnet_leaves_host_registries_unchanged():
-    out = _run("""
+    out = run_python("""
         import json
         import mmpretrain.models, mmpretrain.registry as pr
         import mmdet.models, mmdet.registry as dr
@@ -72,8 +66,9 @@ def test_importing_mmregnet_leaves_host_registries_unchanged():
                     if type(reg).__name__ == 'Registry' and \
                             reg.scope == mod.__name__.split('.')[0]:
                         key = mod.__name__ + '.' + name
+                        modules = reg._module_dict.items()
                         state[key] = dict(
-                            modules={k: id(v) for k, v in reg._module_dict.items()},
+                            modules={k: id(v) for k, v in modules},
                             children=sorted(reg._children),
                             scope=reg.scope)
             return state

@@ -33,8 +33,9 @@ def _data_options(root):
                            'test_dataloader')]
 
 
-def _run(args, timeout=900, **kwargs):
-    env = dict(os.environ, PYTHONPATH=str(ROOT), PYTHON=sys.executable)
+def _run(args, timeout=900, extra_env=None, **kwargs):
+    env = dict(os.environ, PYTHONPATH=str(ROOT), PYTHON=sys.executable,
+               **(extra_env or {}))
     result = subprocess.run(args, cwd=ROOT, env=env, capture_output=True,
                             text=True, timeout=timeout, **kwargs)
     assert result.returncode == 0, (result.stdout[-2000:] +

@@ -1,15 +1,27 @@
 #!/usr/bin/env bash
 # Prepare the verified environment in $MMREGNET_VENV (default: .venv in the repo).
 # Idempotent: every step checks what is already there and skips finished work.
-#   torch 2.14.1 + torchvision 0.29.1, mmengine 0.10.7, mmcv 2.1.0 with compiled ops
-#   (built once from its source distribution, wheel cached in $MMREGNET_CACHE),
-#   mmpretrain 1.2.0, mmdet 3.3.0, the test requirements and mmregnet itself (editable).
+# The versions are those of requirements/constraints.txt (torch, torchvision, mmengine,
+# mmcv with compiled ops, built once from its source distribution and cached in
+# $MMREGNET_CACHE, mmpretrain, mmdet, the test and lint tools); then mmregnet itself (editable).
 set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 VENV=${MMREGNET_VENV:-$ROOT/.venv}
 CACHE=${MMREGNET_CACHE:-$HOME/.cache/mmregnet}
 PYTHON=${PYTHON:-python3}
-MMCV_VERSION=2.1.0
+CONSTRAINTS="$ROOT/requirements/constraints.txt"
+pin() {  # pin NAME: the verified version of NAME
+  local version
+  version=$(sed -n "s/^$1==\([^ ;#]*\).*/\1/p" "$CONSTRAINTS")
+  [ -n "$version" ] || { echo "no pin for $1 in $CONSTRAINTS" >&2; exit 1; }
+  echo "$version"
+}
+TORCH_VERSION=$(pin torch)
+TORCHVISION_VERSION=$(pin torchvision)
+MMENGINE_VERSION=$(pin mmengine)
+MMCV_VERSION=$(pin mmcv)
+MMPRETRAIN_VERSION=$(pin mmpretrain)
+MMDET_VERSION=$(pin mmdet)
 say() { echo "[setup $(date +%H:%M:%S)] $*"; }
 
 if [ ! -x "$VENV/bin/python" ]; then
@@ -17,7 +29,7 @@ if [ ! -x "$VENV/bin/python" ]; then
   "$PYTHON" -m venv "$VENV"
 fi
 PY="$VENV/bin/python"
-pipq() { "$PY" -m pip install --disable-pip-version-check -q "$@"; }
+pipq() { "$PY" -m pip install --disable-pip-version-check -q -c "$CONSTRAINTS" "$@"; }
 installed() {  # installed NAME VERSION-PREFIX
   "$PY" - "$1" "$2" <<'PYEOF' 2>/dev/null
 import importlib.metadata as md, sys
@@ -28,16 +40,16 @@ except md.PackageNotFoundError:
 PYEOF
 }
 
-if installed torch 2.14.1 && installed torchvision 0.29.1; then
-  say "torch 2.14.1 / torchvision 0.29.1 present"
+if installed torch "$TORCH_VERSION" && installed torchvision "$TORCHVISION_VERSION"; then
+  say "torch $TORCH_VERSION / torchvision $TORCHVISION_VERSION present"
 else
-  say "installing torch 2.14.1 + torchvision 0.29.1 (about 2 minutes)"
-  pipq torch==2.14.1 torchvision==0.29.1
+  say "installing torch $TORCH_VERSION + torchvision $TORCHVISION_VERSION (about 2 minutes)"
+  pipq torch torchvision
 fi
 "$PY" -c "import ninja, wheel" 2>/dev/null || pipq -U "setuptools<80" wheel ninja
-if ! installed mmengine 0.10.7; then
-  say "installing mmengine 0.10.7"
-  pipq mmengine==0.10.7
+if ! installed mmengine "$MMENGINE_VERSION"; then
+  say "installing mmengine $MMENGINE_VERSION"
+  pipq mmengine
 fi
 
 # mmcv with compiled ops. A user's own mmcv < 2.2 whose ops import is kept as it is.
@@ -76,20 +88,28 @@ else
   "$PY" -c "import mmcv.ops; print('mmcv', mmcv.__version__, 'ops OK')"
 fi
 
-if installed mmpretrain 1.2.0 && installed mmdet 3.3.0; then
-  say "mmpretrain 1.2.0 / mmdet 3.3.0 present"
+if installed mmpretrain "$MMPRETRAIN_VERSION" && installed mmdet "$MMDET_VERSION"; then
+  say "mmpretrain $MMPRETRAIN_VERSION / mmdet $MMDET_VERSION present"
 else
-  say "installing mmpretrain 1.2.0 and mmdet 3.3.0"
-  pipq mmpretrain==1.2.0 mmdet==3.3.0
+  say "installing mmpretrain $MMPRETRAIN_VERSION and mmdet $MMDET_VERSION"
+  pipq mmpretrain mmdet
 fi
 STAMP="$VENV/.mmregnet-requirements"
 WANT=$(cat "$ROOT"/requirements/*.txt "$ROOT/setup.py" | md5sum | cut -d' ' -f1)
-if [ "$(cat "$STAMP" 2>/dev/null)" = "$WANT" ] && "$PY" -c "import mmregnet" 2>/dev/null; then
+if [ "$(cat "$STAMP" 2>/dev/null)" = "$WANT" ] && [ -e "$ROOT/mmregnet/.mim/model-index.yml" ] \
+    && "$PY" -c "import mmregnet" 2>/dev/null; then
   say "test requirements and mmregnet (editable) present"
 else
   say "installing test requirements and mmregnet (editable)"
   pipq -r "$ROOT/requirements/tests.txt"
+  # with setuptools and wheel present and no pyproject.toml, pip installs in setup.py develop
+  # mode: the install's location is the repository, where mim finds mmregnet/.mim (links)
   pipq --no-build-isolation --no-deps -e "$ROOT"
+  [ -e "$ROOT/mmregnet/.mim/model-index.yml" ] || {
+    echo "pip $("$PY" -m pip --version | cut -d' ' -f2) made a PEP 660 editable install," \
+      "without mmregnet/.mim; mim needs the setup.py develop install of pip < 25.3" >&2
+    exit 1
+  }
   echo "$WANT" > "$STAMP"
 fi
 "$PY" -c "import mmregnet; print('mmregnet', mmregnet.__version__, 'ready in $VENV')"

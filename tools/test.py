@@ -1,14 +1,16 @@
 """Evaluate a checkpoint with an mmengine Runner: one process, torchrun
 (dist_test.sh) or slurm (slurm_test.sh)."""
 import argparse
+import os.path as osp
 import sys
 
 from mmengine.evaluator import DumpResults
 from mmengine.runner import Runner
 
-from mmregnet.engine import (DatasetNotFoundError, add_runner_args,
-                             check_dataset_paths, init_cpu_distributed,
-                             load_runner_config)
+import mmregnet.weights  # noqa: F401  (mmregnet://<name> checkpoints)
+from mmregnet.engine import (CheckpointError, DatasetNotFoundError,
+                             add_runner_args, check_dataset_paths,
+                             init_cpu_distributed, load_runner_config)
 
 
 def main():
@@ -18,6 +20,8 @@ def main():
     parser.add_argument('--out', help='dump the predictions to this .pkl')
     add_runner_args(parser)
     args = parser.parse_args()
+    if '://' not in args.checkpoint and not osp.isfile(args.checkpoint):
+        sys.exit(f'error: no such checkpoint: {args.checkpoint}')
     cfg = load_runner_config(args)
     cfg.load_from = args.checkpoint
     try:
@@ -29,7 +33,10 @@ def main():
     if args.out:
         runner.test_evaluator.metrics.append(
             DumpResults(out_file_path=args.out))
-    metrics = runner.test()
+    try:
+        metrics = runner.test()
+    except CheckpointError as error:  # damaged, or cannot be downloaded
+        sys.exit(f'error: {error}')
     print({key: round(float(value), 4) for key, value in metrics.items()})
 
 

@@ -1,13 +1,15 @@
 """Train with an mmengine Runner: one process, torchrun (dist_train.sh) or
 slurm (slurm_train.sh)."""
 import argparse
+import os.path as osp
 import sys
 
 from mmengine.runner import Runner
 
-from mmregnet.engine import (DatasetNotFoundError, add_runner_args,
-                             check_dataset_paths, init_cpu_distributed,
-                             load_runner_config)
+import mmregnet.weights  # noqa: F401  (mmregnet://<name> checkpoints)
+from mmregnet.engine import (CheckpointError, DatasetNotFoundError,
+                             add_runner_args, check_dataset_paths,
+                             init_cpu_distributed, load_runner_config)
 
 
 def parse_args():
@@ -42,6 +44,8 @@ def merge_args(cfg, args):
     if args.resume == 'auto':
         cfg.resume, cfg.load_from = True, None
     elif args.resume:
+        if '://' not in args.resume and not osp.isfile(args.resume):
+            sys.exit(f'error: no such checkpoint: {args.resume}')
         cfg.resume, cfg.load_from = True, args.resume
     if args.no_validate:
         cfg.val_cfg = cfg.val_dataloader = cfg.val_evaluator = None
@@ -58,7 +62,10 @@ def main():
     except DatasetNotFoundError as error:
         sys.exit(f'{error}')
     init_cpu_distributed(cfg)
-    Runner.from_cfg(cfg).train()
+    try:
+        Runner.from_cfg(cfg).train()
+    except CheckpointError as error:  # --resume, load_from, init_cfg
+        sys.exit(f'error: {error}')
 
 
 if __name__ == '__main__':

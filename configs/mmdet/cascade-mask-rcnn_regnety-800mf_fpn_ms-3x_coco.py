@@ -3,6 +3,6 @@ model = dict(
     backbone=dict(
         arch='regnety_800mf',
         init_cfg=dict(
-            checkpoint='checkpoints/regnety-800mf_3rdparty-pycls_in1k.pth',
+            checkpoint='mmregnet://regnety-800mf_3rdparty-pycls_in1k',
             prefix='backbone.')),
     neck=dict(in_channels=[64, 128, 320, 768]))

@@ -3,6 +3,6 @@ model = dict(
     backbone=dict(
         arch='regnety_1.6gf',
         init_cfg=dict(
-            checkpoint='checkpoints/regnety-1.6gf_3rdparty-pycls_in1k.pth',
+            checkpoint='mmregnet://regnety-1.6gf_3rdparty-pycls_in1k',
             prefix='backbone.')),
     neck=dict(in_channels=[48, 120, 336, 888]))

@@ -3,6 +3,6 @@ model = dict(
     backbone=dict(
         arch='regnety_400mf',
         init_cfg=dict(
-            checkpoint='checkpoints/regnety-400mf_3rdparty-pycls_in1k.pth',
+            checkpoint='mmregnet://regnety-400mf_3rdparty-pycls_in1k',
             prefix='backbone.')),
     neck=dict(in_channels=[48, 104, 208, 440]))

@@ -3,6 +3,6 @@ model = dict(
     backbone=dict(
         arch='regnety_12gf',
         init_cfg=dict(
-            checkpoint='checkpoints/regnety-12gf_3rdparty-pycls_in1k.pth',
+            checkpoint='mmregnet://regnety-12gf_3rdparty-pycls_in1k',
             prefix='backbone.')),
     neck=dict(in_channels=[224, 448, 896, 2240]))

@@ -3,6 +3,6 @@ model = dict(
     backbone=dict(
         arch='regnety_4.0gf',
         init_cfg=dict(
-            checkpoint='checkpoints/regnety-4.0gf_3rdparty-pycls_in1k.pth',
+            checkpoint='mmregnet://regnety-4.0gf_3rdparty-pycls_in1k',
             prefix='backbone.')),
     neck=dict(in_channels=[128, 192, 512, 1088]))

@@ -3,6 +3,6 @@ model = dict(
     backbone=dict(
         arch='regnety_6.4gf',
         init_cfg=dict(
-            checkpoint='checkpoints/regnety-6.4gf_3rdparty-pycls_in1k.pth',
+            checkpoint='mmregnet://regnety-6.4gf_3rdparty-pycls_in1k',
             prefix='backbone.')),
     neck=dict(in_channels=[144, 288, 576, 1296]))

@@ -3,6 +3,6 @@ model = dict(
     backbone=dict(
         arch='regnety_8.0gf',
         init_cfg=dict(
-            checkpoint='checkpoints/regnety-8.0gf_3rdparty-pycls_in1k.pth',
+            checkpoint='mmregnet://regnety-8.0gf_3rdparty-pycls_in1k',
             prefix='backbone.')),
     neck=dict(in_channels=[168, 448, 896, 2016]))

@@ -3,6 +3,6 @@ model = dict(
     backbone=dict(
         arch='regnety_3.2gf',
         init_cfg=dict(
-            checkpoint='checkpoints/regnety-3.2gf_3rdparty-pycls_in1k.pth',
+            checkpoint='mmregnet://regnety-3.2gf_3rdparty-pycls_in1k',
             prefix='backbone.')),
     neck=dict(in_channels=[72, 216, 576, 1512]))

@@ -1,4 +1,5 @@
-# Quick start: a tiny RegNetY from an explicit design, trained on scikit-learn's
+# Quick start: a tiny RegNetY from an explicit design, trained on
+# scikit-learn's
 # handwritten digits (tools/dataset_converters/prepare_digits.py) on 2 CPU
 # cores in about a minute.
 _base_ = [

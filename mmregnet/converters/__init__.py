@@ -1,14 +1,17 @@
 """Conversion of pycls, torchvision and timm RegNet checkpoints into
 mmregnet's (mmpretrain) format, with identical predictions; see
 ``docs/weight_conversion.md``. :mod:`.mapping` renames and checks tensors
-(no I/O); :mod:`.cli` reads, writes and reports."""
-from .cli import convert_file, fitting_configs, main
+(no I/O); :mod:`.cli` reads, converts in memory, writes and reports
+(:mod:`mmregnet.weights` converts downloads with the same code). Neither
+imports mmpretrain or mmdet."""
+from .cli import convert_checkpoint, convert_file, fitting_configs, main
 from .mapping import (ARCHS, SOURCES, Conversion, ConversionError, Source,
                       convert_state_dict, infer_arch, model_shapes,
                       unwrap_state_dict)
 
 __all__ = [
     'ARCHS', 'SOURCES', 'Conversion', 'ConversionError', 'Source',
-    'convert_state_dict', 'convert_file', 'fitting_configs', 'infer_arch',
-    'main', 'model_shapes', 'unwrap_state_dict'
+    'convert_checkpoint', 'convert_state_dict', 'convert_file',
+    'fitting_configs', 'infer_arch', 'main', 'model_shapes',
+    'unwrap_state_dict'
 ]

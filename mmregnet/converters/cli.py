@@ -1,50 +1,38 @@
 """The converters' command line (``tools/model_converters/*2mmregnet.py``):
-read a publisher's checkpoint, convert it with :mod:`.mapping`, write an
+read a publisher's checkpoint, convert it with :mod:`.mapping` in memory
+(:func:`convert_checkpoint`, which :mod:`mmregnet.weights` shares), write an
 mmpretrain checkpoint atomically and say which preprocessing and config go
 with it."""
 import argparse
 import os
-import pickle
 import sys
-from typing import List, NamedTuple, Optional
+from typing import List, NamedTuple, Optional, Tuple
 
-import torch
-
-from ..engine.checkpoint import atomic_torch_save
-from ..version import __version__
 from ..design import complexity, stage_specs
+from ..engine.checkpoint import (CheckpointError, atomic_torch_save,
+                                 read_checkpoint)
+from ..model_index import load_model_index, original_of
+from ..version import __version__
 from .mapping import (ARCHS, SOURCES, Conversion, ConversionError, Source,
                       convert_state_dict, get_source, unwrap_state_dict)
 
 
-def load_checkpoint_file(path: str):
-    """A ``.safetensors`` file, or a torch file loaded with
-    ``weights_only=True`` (no code runs while loading)."""
-    if not os.path.isfile(path):
-        raise ConversionError(f'no such file: {path}')
-    if path.endswith('.safetensors'):
-        from safetensors.torch import load_file
-        return load_file(path)
-    try:
-        return torch.load(path, map_location='cpu', weights_only=True)
-    except pickle.UnpicklingError as error:
-        raise ConversionError(
-            f'{path} does not load with torch.load(weights_only=True): '
-            f'{str(error).splitlines()[0]} Save its state dict alone '
-            '(torch.save(checkpoint["model"], path)) and convert that.'
-        ) from None
+def imagenet_classes() -> List[str]:
+    """The names of ImageNet-1k's classes, in index order, as torchvision's
+    weights list them (no host framework needed)."""
+    from torchvision.models import RegNet_X_400MF_Weights
+    return list(RegNet_X_400MF_Weights.IMAGENET1K_V1.meta['categories'])
 
 
 def checkpoint_payload(conversion: Conversion, source: Source,
-                       src: str) -> dict:
+                       origin: str) -> dict:
     """The mmpretrain checkpoint: ``state_dict`` and a ``meta`` of plain
-    data (loads with ``weights_only=True``)."""
+    data (loads with ``weights_only=True``); ``origin`` names the converted
+    file (its name, or the URL it was downloaded from)."""
     meta = dict(
         mmregnet_version=__version__,
         converted_from=dict(
-            source=source.name,
-            code=source.code,
-            checkpoint=os.path.basename(src)),
+            source=source.name, code=source.code, checkpoint=origin),
         arch=conversion.arch,
         width_rounding=conversion.width_rounding,
         num_classes=conversion.num_classes,
@@ -53,9 +41,30 @@ def checkpoint_payload(conversion: Conversion, source: Source,
             mean=list(source.mean),
             std=list(source.std)))
     if conversion.num_classes == 1000:
-        from mmpretrain.datasets.categories import IMAGENET_CATEGORIES
-        meta['dataset_meta'] = dict(classes=list(IMAGENET_CATEGORIES))
+        meta['dataset_meta'] = dict(classes=imagenet_classes())
     return dict(state_dict=conversion.state_dict, meta=meta)
+
+
+def convert_checkpoint(src,
+                       source,
+                       arch: Optional[str] = None,
+                       origin: Optional[str] = None
+                       ) -> Tuple[Conversion, dict]:
+    """Read the publisher's checkpoint ``src`` and convert it in memory:
+    the :class:`Conversion` and the mmpretrain checkpoint to save.
+
+    Raises:
+        ConversionError: no such file, or its tensors do not convert.
+        CheckpointError: the file is damaged or refused by
+            ``weights_only`` loading.
+    """
+    source, src = get_source(source), os.fspath(src)
+    if not os.path.isfile(src):
+        raise ConversionError(f'no such file: {src}')
+    state_dict = unwrap_state_dict(read_checkpoint(src), source)
+    conversion = convert_state_dict(state_dict, source, arch)
+    return conversion, checkpoint_payload(
+        conversion, source, origin or os.path.basename(src))
 
 
 def convert_file(src,
@@ -64,14 +73,13 @@ def convert_file(src,
                  arch: Optional[str] = None) -> Conversion:
     """Convert the checkpoint ``src`` and write it to ``dst``, atomically:
     on any error nothing is written."""
-    source, src, dst = get_source(source), os.fspath(src), os.fspath(dst)
-    # a missing src is load_checkpoint_file's error, not samefile's
+    src, dst = os.fspath(src), os.fspath(dst)
+    # a missing src is convert_checkpoint's error, not samefile's
     if os.path.exists(src) and os.path.exists(dst) and \
             os.path.samefile(src, dst):
         raise ConversionError(f'refusing to overwrite the source {src}')
-    state_dict = unwrap_state_dict(load_checkpoint_file(src), source)
-    conversion = convert_state_dict(state_dict, source, arch)
-    atomic_torch_save(checkpoint_payload(conversion, source, src), dst)
+    conversion, checkpoint = convert_checkpoint(src, source, arch)
+    atomic_torch_save(checkpoint, dst)
     return conversion
 
 
@@ -90,7 +98,6 @@ def fitting_configs(conversion: Conversion, source: Source,
     weights: the same arch and widths (so the same parameter count) and
     weights of the same input channel order. First the entry whose original
     file ``src`` is, then those of the same publisher."""
-    from ..apis.hub import load_model_index
     prefix = conversion.arch.replace('_', '-') + '_'
     params = complexity(
         stage_specs(ARCHS[conversion.arch],
@@ -98,16 +105,15 @@ def fitting_configs(conversion: Conversion, source: Source,
     publishers = {publisher.code: publisher for publisher in SOURCES.values()}
     fits = []
     for name, meta in load_model_index().items():
-        original = meta.data.get('Converted From') or {}
-        publisher = publishers.get(original.get('Code'))
+        original = original_of(meta)
+        publisher = original and publishers.get(original.code)
         if not publisher or not name.startswith(prefix) or \
                 meta.metadata.parameters != params or \
                 publisher.channel_order != source.channel_order:
             continue
-        url = original['Weights']
         fits.append(
-            FittingConfig(name, meta.config, url, original['Code'],
-                          url.rstrip('/').split('/')[-1] in src))
+            FittingConfig(name, meta.config, original.url, original.code,
+                          original.file_key in src))
     return sorted(
         fits,
         key=lambda fit: (not fit.same_file, fit.code != source.code, fit.name))
@@ -153,7 +159,7 @@ def main(source, argv=None) -> int:
     args = parser.parse_args(argv)
     try:
         conversion = convert_file(args.src, args.dst, source, args.arch)
-    except ConversionError as error:
+    except (ConversionError, CheckpointError) as error:
         print(f'error: {error}\nnothing written to {args.dst}',
               file=sys.stderr)
         return 1

@@ -14,10 +14,19 @@ pickle calls ``getattr``) in the checkpoint. torch >= 2.6 loads with
 checkpoint run code. :class:`PortableCheckpointHook` instead stores them as
 plain lists, numbers and dicts, and rebuilds the ``HistoryBuffer`` objects
 when a checkpoint is loaded, so resuming and testing need no unsafe loading.
+
+A damaged file (cut short, overwritten) makes ``torch.load`` fail with
+whatever its reader meets first (``EOFError``, ``IndexError: pop from empty
+list``, a zip-archive ``RuntimeError``, a page-long ``UnpicklingError``).
+:func:`read_checkpoint` turns all of them into a :class:`CheckpointError`
+naming the file, and replaces mmengine's loader of local files with it, so
+``load_from``, ``--resume``, ``tools/test.py``, ``init_cfg`` and
+``get_model`` all say which file is not a complete checkpoint.
 """
 import contextlib
 import io
 import os
+import pickle
 import tempfile
 from typing import Any, Union
 
@@ -26,6 +35,7 @@ import torch
 from mmengine.fileio import LocalBackend, register_backend
 from mmengine.hooks import Hook
 from mmengine.logging import HistoryBuffer
+from mmengine.runner.checkpoint import CheckpointLoader
 
 from ..registry import HOOKS
 
@@ -57,6 +67,64 @@ def atomic_torch_save(obj: Any, path) -> None:
     buffer = io.BytesIO()
     torch.save(obj, buffer)
     atomic_write(buffer.getvalue(), path)
+
+
+class CheckpointError(ValueError):
+    """A checkpoint that cannot be read or obtained; the one-line message
+    names the file (or URL) and says why."""
+
+
+def read_checkpoint(path, map_location='cpu') -> Any:
+    """The checkpoint in ``path``: a ``.safetensors`` file, or a torch file
+    loaded with ``weights_only=True`` (no code runs while loading).
+
+    Raises:
+        FileNotFoundError: no such file.
+        CheckpointError: the file is damaged or truncated, or pickles
+            Python objects that ``weights_only`` refuses.
+    """
+    path = os.fspath(path)
+    if not os.path.isfile(path):
+        raise FileNotFoundError(f'{path} can not be found.')
+    try:
+        if path.endswith('.safetensors'):
+            from safetensors.torch import load_file
+            return load_file(path, device=str(map_location or 'cpu'))
+        return torch.load(path, map_location=map_location, weights_only=True)
+    except pickle.UnpicklingError as error:
+        refused = [line.strip() for line in str(error).splitlines()
+                   if 'Unsupported global' in line]
+        if not refused:
+            raise CheckpointError(_incomplete(path, error)) from None
+        reason = refused[0].split('WeightsUnpickler error: ')[-1]
+        raise CheckpointError(
+            f'{path} does not load with torch.load(weights_only=True): '
+            f'{reason.split(". ")[0]}. Save its state dict alone '
+            '(torch.save(checkpoint["model"], path)) and use that.') from None
+    except (ImportError, MemoryError):  # no safetensors; not the file's
+        raise
+    except Exception as error:  # what a damaged file makes torch.load raise
+        raise CheckpointError(_incomplete(path, error)) from None
+
+
+def _incomplete(path: str, error: Exception) -> str:
+    lines = [line.strip() for line in str(error).strip().splitlines()]
+    # torch's weights-only unpickler says what it met after a page of advice
+    reason = [line for line in lines if line.startswith('WeightsUnpickler')]
+    lines = reason or lines
+    detail = f'{type(error).__name__}: {lines[0]}' if lines else \
+        type(error).__name__
+    return (f'{path} is not a complete checkpoint (it may be truncated or '
+            f'damaged; {detail[:200]})')
+
+
+def load_from_local(filename, map_location=None) -> Any:
+    """mmengine's loader of local checkpoints, with :func:`read_checkpoint`'s
+    errors."""
+    return read_checkpoint(os.path.expanduser(filename), map_location)
+
+
+CheckpointLoader.register_scheme('', load_from_local, force=True)
 
 
 class AtomicLocalBackend(LocalBackend):

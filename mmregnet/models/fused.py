@@ -9,9 +9,12 @@ activation and residual sum are post-ops of the convolution kernel, weights
 are reordered once into the kernel's layout, and activations stay in either
 channels_last or oneDNN's blocked layout (``x.is_mkldnn``) between layers.
 Anywhere else they are a plain ``conv2d + add + activation``, which autograd,
-CUDA, ``torch.compile`` and ONNX export all handle.
+CUDA, ``torch.compile`` and ONNX export all handle. The oneDNN ops are private
+to torch: they are looked up on first use, and a torch build without them
+runs the plain path.
 """
-from typing import Optional
+import functools
+from typing import NamedTuple, Optional
 
 import torch
 import torch.nn as nn
@@ -20,20 +23,38 @@ from torch.nn.modules.instancenorm import _InstanceNorm
 
 # activations oneDNN applies as a post-op of the convolution
 _ONEDNN_ACTS = {nn.ReLU: 'relu'}
-_MKLDNN = torch.backends.mkldnn.is_available()
-_CONV = torch.ops.mkldnn._convolution_pointwise.default
-_CONV_ADD = torch.ops.mkldnn._convolution_pointwise.binary
+
+
+class OneDNNOps(NamedTuple):
+    """torch's private oneDNN ops that the fused path calls."""
+    conv: object  # act(conv(x) + bias)
+    conv_add: object  # act(conv(x) + bias + residual), dense input only
+    reorder_weight: object  # weight -> the kernel's layout for an input
+
+
+@functools.lru_cache(maxsize=None)
+def onednn_ops() -> Optional[OneDNNOps]:
+    """The oneDNN ops of this torch build, or None if it lacks them (no
+    oneDNN, or ops renamed or removed); looked up once, on first use."""
+    if not torch.backends.mkldnn.is_available():
+        return None
+    try:
+        ops = torch.ops.mkldnn
+        return OneDNNOps(ops._convolution_pointwise.default,
+                         ops._convolution_pointwise.binary,
+                         ops._reorder_convolution_weight)
+    except (AttributeError, RuntimeError):
+        return None
 
 
 def onednn_eligible(x: torch.Tensor) -> bool:
     """Whether inference on ``x`` may use the oneDNN fused kernels: a float32
     CPU tensor, no autograd, not traced (torch.compile, export, jit / ONNX
-    tracing)."""
+    tracing), and a torch build with the oneDNN ops."""
     return (not torch.is_grad_enabled() and x.dtype == torch.float32
-            and x.device.type == 'cpu' and _MKLDNN
-            and torch.backends.mkldnn.enabled
+            and x.device.type == 'cpu' and torch.backends.mkldnn.enabled
             and not torch.compiler.is_compiling()
-            and not torch.jit.is_tracing())
+            and not torch.jit.is_tracing() and onednn_ops() is not None)
 
 
 class FusedConv2d(nn.Conv2d):
@@ -63,29 +84,31 @@ class FusedConv2d(nn.Conv2d):
         key = (weight.data_ptr(),
                -1 if weight.is_inference() else weight._version)
         if self._packed is None or self._packed[0] != key:
-            packed = torch.ops.mkldnn._reorder_convolution_weight(
+            packed = onednn_ops().reorder_weight(
                 weight.detach(), self.padding, self.stride, self.dilation,
                 self.groups, list(x.shape))
             self._packed = (key, packed)
         return self._packed[1]
 
     def _onednn(self, x, residual):
+        ops = onednn_ops()
         geometry = (self.padding, self.stride, self.dilation, self.groups)
         if x.is_mkldnn:
             # the blocked-layout kernels take plain weights and no sum
             # post-op: add the residual in place, then activate in place
             if residual is None:
-                return _CONV(x, self.weight, self.bias, *geometry,
-                             self.onednn_attr, [], '')
-            out = _CONV(x, self.weight, self.bias, *geometry, 'none', [], '')
+                return ops.conv(x, self.weight, self.bias, *geometry,
+                                self.onednn_attr, [], '')
+            out = ops.conv(x, self.weight, self.bias, *geometry, 'none', [],
+                           '')
             out.add_(residual)
             return out if self.act is None else out.relu_()
         weight = self._prepacked_weight(x)
         if residual is None:
-            return _CONV(x, weight, self.bias, *geometry, self.onednn_attr,
-                         [], '')
-        return _CONV_ADD(x, residual, weight, self.bias, *geometry, 'add',
-                         1.0, self.onednn_attr, [], '')
+            return ops.conv(x, weight, self.bias, *geometry,
+                            self.onednn_attr, [], '')
+        return ops.conv_add(x, residual, weight, self.bias, *geometry, 'add',
+                            1.0, self.onednn_attr, [], '')
 
     def forward(self,
                 x: torch.Tensor,

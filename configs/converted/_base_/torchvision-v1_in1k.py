@@ -1,4 +1,5 @@
-# torchvision's IMAGENET1K_V1 evaluation: short side 256 (bilinear), centre crop
+# torchvision's IMAGENET1K_V1 evaluation: short side 256 (bilinear),
+# centre crop
 # 224. torchvision rounds the widths of X-400MF, Y-800MF and Y-8GF up.
 _base_ = './rgb_in1k.py'
 

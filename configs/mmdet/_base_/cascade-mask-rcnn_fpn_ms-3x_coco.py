@@ -1,4 +1,5 @@
-# mmdet's recipe (cascade-mask-rcnn_regnetx-3.2GF_fpn_ms-3x_coco) with mmregnet's
+# mmdet's recipe (cascade-mask-rcnn_regnetx-3.2GF_fpn_ms-3x_coco) with
+# mmregnet's
 # backbone.
 _base_ = [
     'mmdet::regnet/cascade-mask-rcnn_regnetx-3.2GF_fpn_ms-3x_coco.py',

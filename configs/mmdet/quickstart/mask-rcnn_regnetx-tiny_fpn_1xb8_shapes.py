@@ -10,7 +10,7 @@ model = dict(
     test_cfg={{_base_.two_stage_test_cfg}})
 train_dataloader = {{_base_.shapes_train_dataloader}}
 val_dataloader = test_dataloader = {{_base_.shapes_val_dataloader}}
-val_evaluator = test_evaluator = {{_base_.shapes_evaluator}}
+val_evaluator = test_evaluator = {{_base_.shapes_mask_evaluator}}
 train_cfg = {{_base_.shapes_train_cfg}}
 param_scheduler = {{_base_.shapes_param_scheduler}}
 default_hooks = dict(logger=dict(interval=10))

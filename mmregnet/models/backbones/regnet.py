@@ -21,18 +21,11 @@ from mmcv.cnn.bricks import DropPath
 from mmengine.model import BaseModule
 from torch.nn.modules.batchnorm import _BatchNorm
 
-from ...design import (ArchLike, Complexity, StageSpec, check_int,
-                       complexity, resolve_arch, stage_specs)
+from ...design import (ArchLike, Complexity, StageSpec, check_int, complexity,
+                       resolve_arch, stage_specs)
 from ...registry import MODELS
-from ..fused import check_deployable, fuse_conv_bn, onednn_eligible
-
-#: deploy-mode CPU inference runs the stages whose input has at least this
-#: many pixels in micro-batches of ``MICRO_BATCH`` images (cache-sized
-#: activations), and keeps activations in oneDNN's blocked layout from
-#: this batch size on (channels_last below, and always for RegNetY)
-MICRO_BATCH = 4
-MICRO_BATCH_MIN_PIXELS = 56 * 56
-BLOCKED_MIN_BATCH = 4
+from ..deploy_plan import OneDNNPlan
+from ..fused import check_deployable, fuse_conv_bn
 
 
 def _norm(norm_cfg: dict, channels: int) -> nn.Module:
@@ -170,24 +163,6 @@ class RegNetBlock(nn.Module):
         self.deploy = True
 
 
-def _to_blocked(x: torch.Tensor) -> torch.Tensor:
-    return x.contiguous().to_mkldnn()
-
-
-def _to_channels_last(x: torch.Tensor) -> torch.Tensor:
-    return x.contiguous(memory_format=torch.channels_last)
-
-
-def _to_dense(x: torch.Tensor) -> torch.Tensor:
-    return x.to_dense() if x.is_mkldnn else x
-
-
-def _cat_dense(parts) -> torch.Tensor:
-    """Dense concatenation along the batch of micro-batch outputs."""
-    parts = [_to_dense(part) for part in parts]
-    return parts[0] if len(parts) == 1 else torch.cat(parts)
-
-
 def _check_int_tuple(name, values, length, minimum):
     values = tuple(values)
     if len(values) != length or any(
@@ -203,11 +178,14 @@ class RegNet(BaseModule):
     """RegNetX / RegNetY backbone ("Designing Network Design Spaces").
 
     Args:
-        arch (str | dict | RegNetParams): a published arch name such as
-            ``'regnetx_400mf'`` or ``'regnety_1.6gf'`` (see
+        arch (str | dict | RegNetParams | AnyNetParams): a published arch
+            name such as ``'regnetx_400mf'`` or ``'regnety_1.6gf'`` (see
             ``mmregnet.design.NAMED_ARCHS``: the 24 of pycls and
-            ``'regnety_128gf'``), or design parameters
-            ``dict(w0, wa, wm, depth, group_w, bot_mul=1.0, se_ratio=0.0)``.
+            ``'regnety_128gf'``), design parameters
+            ``dict(w0, wa, wm, depth, group_w, bot_mul=1.0, se_ratio=0.0)``
+            or explicit stages ``dict(depths, widths, group_widths,
+            bot_muls=1.0, se_ratio=0.0)`` (an AnyNet, e.g. from
+            ``mmregnet.design.scale``; ``width_rounding`` does not apply).
         in_channels (int): input image channels. Defaults to 3.
         stem_channels (int): width of the 3x3 stride-2 stem. Defaults to 32.
         strides (Sequence[int], optional): stride of each stage's first
@@ -301,6 +279,8 @@ class RegNet(BaseModule):
         self.norm_eval = norm_eval
         self.zero_init_residual = zero_init_residual
         self.deploy = False
+        #: deploy mode's CPU execution plan (:mod:`..deploy_plan`), if any
+        self.deploy_plan = None
 
         self.conv1 = nn.Conv2d(
             in_channels, stem_channels, 3, stride=2, padding=1, bias=False)
@@ -401,10 +381,12 @@ class RegNet(BaseModule):
 
         Outputs stay equal (up to float rounding); the stem and every block
         become conv + bias (+ residual) + activation, which on CPU run as
-        fused oneDNN kernels. The norms must be BatchNorms in eval mode
-        (``RuntimeError`` otherwise: call ``model.eval()`` first). The state
-        dict changes to the deploy format (see the module docstring); build
-        ``RegNet(..., deploy=True)`` to load it. Idempotent.
+        fused oneDNN kernels in the execution plan of
+        :class:`~mmregnet.models.deploy_plan.OneDNNPlan`. The norms must be
+        BatchNorms in eval mode (``RuntimeError`` otherwise: call
+        ``model.eval()`` first). The state dict changes to the deploy format
+        (see the module docstring); build ``RegNet(..., deploy=True)`` to
+        load it. Idempotent.
         """
         if not self.deploy:
             check_deployable(self)
@@ -417,60 +399,25 @@ class RegNet(BaseModule):
             for block in getattr(self, name):
                 block._fold_norms()
         self.deploy = True
+        if isinstance(self.relu, nn.ReLU):  # oneDNN's fused activation
+            self.deploy_plan = OneDNNPlan(
+                (2, ) + self.strides, blocked_layout=not self.arch.se_ratio)
 
-    def _run_stages(self, x, first: int, last: int, outs: dict):
-        """Run stages ``first .. last - 1`` (0: the stem, i: ``layer{i}``),
-        appending the outputs of ``out_indices`` stages to ``outs[i]``."""
-        for i in range(first, last):
-            if i == 0:
-                x = self.conv1(x)
-                if not self.deploy:
-                    x = self.relu(self.bn1(x))
-            else:
-                x = getattr(self, self.res_layers[i - 1])(x)
-            if i - 1 in self.out_indices:
-                outs.setdefault(i - 1, []).append(x)
-        return x
+    def _stem(self, x: torch.Tensor) -> torch.Tensor:
+        x = self.conv1(x)
+        return x if self.deploy else self.relu(self.bn1(x))
 
     def forward(self, x: torch.Tensor) -> Tuple[torch.Tensor, ...]:
-        if self.deploy and isinstance(self.relu, nn.ReLU) and \
-                onednn_eligible(x):
-            return self._forward_onednn(x)
-        outs = {}
-        self._run_stages(x, 0, len(self.res_layers) + 1, outs)
-        return tuple(outs[i][0] for i in self.out_indices)
-
-    def _forward_onednn(self, x: torch.Tensor) -> Tuple[torch.Tensor, ...]:
-        """Deploy-mode CPU inference on oneDNN's fused kernels.
-
-        Stages whose input has >= ``MICRO_BATCH_MIN_PIXELS`` pixels run in
-        micro-batches of ``MICRO_BATCH`` images, so that their activations
-        stay in cache. RegNetX from ``BLOCKED_MIN_BATCH`` images on keeps
-        activations in oneDNN's blocked layout (its grouped convolutions are
-        faster there); otherwise they are channels_last. Outputs are dense.
-        """
-        if x.shape[0] >= BLOCKED_MIN_BATCH and not self.arch.se_ratio:
-            to_layout = _to_blocked
-        else:
-            to_layout = _to_channels_last
-        pixels = x.shape[2] * x.shape[3]
-        split = 0  # leading stages run in micro-batches; never the last
-        for stride in (2, ) + self.strides[:-1]:
-            if pixels < MICRO_BATCH_MIN_PIXELS:
-                break
-            split += 1
-            pixels //= stride * stride
-        outs = {}
-        if split and x.shape[0] > MICRO_BATCH:
-            heads = [
-                _to_dense(self._run_stages(to_layout(part), 0, split, outs))
-                for part in x.split(MICRO_BATCH)
-            ]
-            x = torch.cat(heads)
-        else:
-            split = 0
-        self._run_stages(to_layout(x), split, len(self.res_layers) + 1, outs)
-        return tuple(_cat_dense(outs[i]) for i in self.out_indices)
+        if self.deploy_plan is not None and self.deploy_plan.applies_to(x):
+            stages = [self._stem] + [getattr(self, n) for n in self.res_layers]
+            return self.deploy_plan.run(stages, self.out_indices, x)
+        x = self._stem(x)
+        outs = []
+        for i, name in enumerate(self.res_layers):
+            x = getattr(self, name)(x)
+            if i in self.out_indices:
+                outs.append(x)
+        return tuple(outs)
 
     def get_layer_depth(self, param_name: str, prefix: str = ''):
         """Layer id for layer-wise learning-rate decay: the stem is 0, the

@@ -1,0 +1,251 @@
+"""Pretrained weights of every model in the index, in one call: download
+the file (from its publisher or a mirror), verify it, convert it with
+:mod:`mmregnet.converters` where it is a third-party original, and cache the
+mmregnet checkpoint.
+
+``mmregnet://<model name>`` is a checkpoint location for mmengine's
+``CheckpointLoader`` (``load_from``, ``init_cfg=dict(type='Pretrained',
+checkpoint=...)``, ``get_model(..., pretrained=...)``) that resolves here.
+
+- Cache: ``$TORCH_HOME/hub/checkpoints/mmregnet/`` (torch.hub's folder,
+  ``~/.cache/torch`` by default): a converted entry as ``<name>.pth``, a
+  published checkpoint under its own file name. A cached file is used
+  without touching the network.
+- Verification: a file name ending in ``-<hex digits>.<ext>`` carries the
+  first digits of the file's sha256 (torch.hub's convention, kept by
+  torchvision and OpenMMLab); a metafile's ``SHA256`` gives the whole
+  digest. A mismatch, or a download cut short, leaves nothing behind: files
+  are downloaded to a temporary file in the cache folder and only the
+  verified, converted result is renamed into place.
+- Mirror: ``MMREGNET_WEIGHTS_MIRROR`` set to an ``http(s)://`` root or a
+  local folder maps ``https://<host>/<path>`` to ``<mirror>/<host>/<path>``.
+"""
+import hashlib
+import http.client
+import os
+import re
+import tempfile
+import urllib.error
+import urllib.parse
+import urllib.request
+from pathlib import Path
+from typing import NamedTuple, Optional
+
+import torch
+from mmengine.dist import get_dist_info
+from mmengine.runner.checkpoint import CheckpointLoader
+from torch.hub import tqdm
+
+from .converters import SOURCES, ConversionError, convert_checkpoint
+from .converters.mapping import ARCHS
+from .design import complexity, stage_specs
+from .engine.checkpoint import (CheckpointError, atomic_torch_save,
+                                read_checkpoint)
+from .model_index import load_model_index, lookup, original_of
+
+SCHEME = 'mmregnet://'
+MIRROR_ENV = 'MMREGNET_WEIGHTS_MIRROR'
+#: torch.hub's convention: ``<name>-<first sha256 hex digits>.<ext>``
+HASH_IN_FILE_NAME = re.compile(r'-(?P<digits>[0-9a-f]{8,64})\.[A-Za-z]+$')
+_CHUNK = 1 << 20
+_TIMEOUT_S = 60
+
+
+class Weights(NamedTuple):
+    """The file behind an index entry's weights and how to check it."""
+    name: str  # the index entry
+    url: str  # the publisher's original, or a published checkpoint
+    sha256: Optional[str]  # the whole file's digest, where published
+    source: Optional[str]  # the publisher to convert from; None: as it is
+    params: int  # parameters of the entry's model
+
+    @property
+    def hash_prefixes(self):
+        """The digests the file's sha256 must start with."""
+        in_name = HASH_IN_FILE_NAME.search(self.url.rsplit('/', 1)[-1])
+        return [
+            digits for digits in (self.sha256, in_name and in_name['digits'])
+            if digits
+        ]
+
+    @property
+    def cache_name(self) -> str:
+        return f'{self.name}.pth' if self.source else \
+            self.url.rsplit('/', 1)[-1]
+
+
+def weights_of(name: str) -> Weights:
+    """The weights of the index entry ``name``.
+
+    Raises:
+        CheckpointError: an unknown name (with close matches), or an entry
+            without weights (naming the converted entries of the same
+            model).
+    """
+    try:
+        meta = lookup(name)
+    except ValueError as error:
+        raise CheckpointError(str(error)) from None
+    params = meta.metadata.parameters
+    original = original_of(meta)
+    if original:
+        (source, ) = [
+            source.name for source in SOURCES.values()
+            if source.code == original.code
+        ]
+        return Weights(meta.name, original.url, original.sha256, source,
+                       params)
+    if meta.weights:
+        return Weights(meta.name, meta.weights, meta.data.get('SHA256'), None,
+                       params)
+    same_model = sorted(
+        other.name for other in load_model_index().values()
+        if original_of(other) and other.metadata.parameters == params
+        and other.name.split('_')[0] == meta.name.split('_')[0])
+    hint = (f' Converted weights of the same model: {", ".join(same_model)} '
+            f"(get_model('{same_model[0]}', pretrained=True))."
+            if same_model else '')
+    raise CheckpointError(
+        f'{meta.name} has no published checkpoint: pass pretrained=False for '
+        f'random weights or pretrained=PATH.{hint}')
+
+
+def cache_dir() -> Path:
+    """mmregnet's folder in torch.hub's checkpoint cache (follows
+    ``TORCH_HOME``)."""
+    return Path(torch.hub.get_dir()) / 'checkpoints' / 'mmregnet'
+
+
+def mirrored(url: str) -> str:
+    """``url`` on the mirror ``MMREGNET_WEIGHTS_MIRROR`` names (a
+    ``file://`` URL for a local folder), or ``url`` itself."""
+    mirror = os.environ.get(MIRROR_ENV)
+    if not mirror:
+        return url
+    parts = urllib.parse.urlsplit(url)
+    relative = parts.netloc + parts.path
+    if mirror.startswith(('http://', 'https://')):
+        return f'{mirror.rstrip("/")}/{relative}'
+    if '://' in mirror or not os.path.isdir(mirror):
+        raise CheckpointError(
+            f'{MIRROR_ENV}={mirror!r} is neither an http(s):// URL nor an '
+            'existing local folder')
+    return (Path(mirror).resolve() / relative).as_uri()
+
+
+def _manual_route(weights: Weights) -> str:
+    """How to do by hand what :func:`fetch` does."""
+    if weights.source:
+        return (f'convert it: python tools/model_converters/'
+                f'{weights.source}2mmregnet.py FILE DST.pth, then use '
+                'pretrained=DST.pth')
+    return 'use pretrained=FILE'
+
+
+def _download(url: str, weights: Weights, folder: Path, progress: bool) -> str:
+    """Download ``url`` to a temporary file in ``folder``, verified against
+    the weights' digests; returns its path. On any error nothing is left."""
+    suffix = Path(urllib.parse.urlsplit(weights.url).path).suffix
+    fd, tmp = tempfile.mkstemp(dir=folder, prefix='.download-', suffix=suffix)
+    try:
+        digest, received = hashlib.sha256(), 0
+        request = urllib.request.Request(
+            url, headers={'User-Agent': 'mmregnet'})
+        with os.fdopen(fd, 'wb') as file, \
+                urllib.request.urlopen(request, timeout=_TIMEOUT_S) as answer:
+            size = answer.headers.get('Content-Length')
+            size = int(size) if size else None
+            with tqdm(
+                    total=size,
+                    disable=not progress,
+                    unit='B',
+                    unit_scale=True,
+                    unit_divisor=1024,
+                    desc=weights.name) as bar:
+                while chunk := answer.read(_CHUNK):
+                    file.write(chunk)
+                    digest.update(chunk)
+                    received += len(chunk)
+                    bar.update(len(chunk))
+        if size is not None and received != size:
+            raise http.client.IncompleteRead(b'', size - received)
+        for expected in weights.hash_prefixes:
+            if not digest.hexdigest().startswith(expected):
+                raise CheckpointError(
+                    f'{url}: sha256 {digest.hexdigest()} does not match the '
+                    f'published {expected}; nothing was cached')
+        return tmp
+    except BaseException as error:
+        os.remove(tmp)
+        if isinstance(error, http.client.IncompleteRead):
+            raise CheckpointError(
+                f'the download of {url} was cut off after {received} bytes '
+                f'(of {size or "an unknown size"}); nothing was cached'
+            ) from None
+        if isinstance(error, (OSError, http.client.HTTPException)):
+            reason = error if isinstance(error, urllib.error.HTTPError) else \
+                getattr(error, 'reason', None) or error
+            raise CheckpointError(
+                f'cannot download {url} ({reason}). Without network, set '
+                f'{MIRROR_ENV} to an http(s):// URL or a folder holding '
+                f'<host>/<path> of {weights.url}, or download that file '
+                f'yourself and {_manual_route(weights)}') from None
+        raise
+
+
+def fetch(name: str, progress: bool = True) -> str:
+    """The path of the cached mmregnet checkpoint of the index entry
+    ``name``: downloaded, verified and (for third-party weights) converted
+    on first use, read from the cache after that."""
+    weights = weights_of(name)
+    cached = cache_dir() / weights.cache_name
+    if cached.is_file():
+        return str(cached)
+    cached.parent.mkdir(parents=True, exist_ok=True)
+    url = mirrored(weights.url)
+    original = _download(url, weights, cached.parent, progress)
+    try:
+        if weights.source:
+            try:
+                conversion, checkpoint = convert_checkpoint(
+                    original, weights.source, origin=weights.url)
+            except (ConversionError, CheckpointError) as error:
+                message = str(error).replace(original, url)
+                raise CheckpointError(message if url in message else
+                                      f'{url}: {message}') from None
+            params = complexity(
+                stage_specs(
+                    ARCHS[conversion.arch],
+                    rounding=conversion.width_rounding),
+                num_classes=conversion.num_classes).params
+            if params != weights.params:
+                raise CheckpointError(
+                    f'{url} holds a {conversion.arch} (width_rounding='
+                    f"'{conversion.width_rounding}', {params} parameters), "
+                    f'not the model of {name} ({weights.params} parameters)')
+            atomic_torch_save(checkpoint, cached)
+        else:
+            if not weights.hash_prefixes:  # nothing else tells it is whole
+                read_checkpoint(original)
+            os.replace(original, cached)
+    finally:
+        if os.path.exists(original):
+            os.remove(original)
+    return str(cached)
+
+
+def load_from_mmregnet(filename: str, map_location=None):
+    """mmengine's loader of ``mmregnet://<model name>``; in a distributed
+    job rank 0 fetches first, as mmengine's loader of URLs does."""
+    name = filename[len(SCHEME):]
+    rank, world_size = get_dist_info()
+    if rank == 0:
+        path = fetch(name)
+    if world_size > 1:
+        torch.distributed.barrier()
+        if rank > 0:
+            path = fetch(name)
+    return read_checkpoint(path, map_location)
+
+
+CheckpointLoader.register_scheme(SCHEME, load_from_mmregnet, force=True)

@@ -1,0 +1,1 @@
+"""Design-space tools: scale a config, sample a sweep, analyze it."""
