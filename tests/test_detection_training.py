@@ -3,7 +3,6 @@ dataset, tools/train.py, tools/test.py with mmdet's CocoMetric and
 mmregnet's TopBoxAccuracy, mmdet's DetInferencer and mmregnet's inference
 API."""
 import ast
-import re
 import sys
 from pathlib import Path
 
@@ -11,7 +10,8 @@ import pytest
 import torch
 from mmengine.config import Config
 
-from mmregnet.evaluation.top_box import box_iou
+from mmregnet.evaluation import TopBoxAccuracy
+from tools.analysis_tools.seed_sweep import train_losses
 from tools.dataset_converters.make_shapes_coco import make_shapes_coco
 
 from .test_training import _data_options as _loader_options
@@ -85,17 +85,12 @@ def trained(shapes, tmp_path_factory):
     return run
 
 
-def _losses(log):
-    return [float(x) for x in re.findall(
-        r'Epoch\(train\) .*?\bloss: ([0-9.]+)', log)]
-
-
 @pytest.mark.parametrize('config', [FASTER_RCNN, RETINANET, MASK_RCNN],
                          ids=lambda p: p.stem)
 def test_detector_learns_the_shapes(config, trained):
     log, checkpoint, metrics = trained(config)
     epochs = Config.fromfile(str(config)).train_cfg.max_epochs
-    losses = _losses(log)
+    losses = train_losses(log)
     assert len(losses) == 2 * epochs  # 20 iterations, logged every 10
     assert max(losses[-2:]) < 0.6 * losses[0], losses
     print(f'{config.stem}: loss {losses[0]:.3f} -> {losses[-1]:.3f}, '
@@ -108,17 +103,17 @@ def test_detector_learns_the_shapes(config, trained):
     assert torch.load(checkpoint, weights_only=True)['meta']['epoch'] == epochs
 
 
-def _top_box_correct(prediction, truth) -> bool:
-    """Whether the most confident box of a prediction has the class of a
-    ground-truth object it overlaps at IoU >= 0.5."""
-    if not prediction['scores']:
-        return False
-    top = max(range(len(prediction['scores'])),
-              key=prediction['scores'].__getitem__)
-    boxes = torch.tensor([box for label, box in truth
-                          if label == prediction['labels'][top]])
-    return bool(len(boxes)) and bool(
-        (box_iou(torch.tensor(prediction['bboxes'][top]), boxes) >= 0.5).any())
+def _top_box_accuracy(predictions, truths) -> float:
+    """TopBoxAccuracy of DetInferencer's predictions against the ground truth
+    (both in the original images' coordinates)."""
+    metric = TopBoxAccuracy()
+    metric.process({}, [
+        dict(pred_instances={k: torch.tensor(prediction[k])
+                             for k in ('bboxes', 'scores', 'labels')},
+             gt_instances=dict(bboxes=torch.tensor(boxes).reshape(-1, 4),
+                               labels=torch.tensor(labels)))
+        for prediction, (labels, boxes) in zip(predictions, truths)])
+    return metric.compute_metrics(metric.results)['accuracy']
 
 
 def test_det_inferencer_and_inference_api_find_the_objects(
@@ -130,22 +125,21 @@ def test_det_inferencer_and_inference_api_find_the_objects(
     import mmregnet
     _, checkpoint, metrics = trained(FASTER_RCNN)
     coco = json.loads((shapes / 'annotations/instances_val.json').read_text())
-    truths = {image['file_name']: [] for image in coco['images']}
-    names = {image['id']: image['file_name'] for image in coco['images']}
+    truths = {image['id']: ([], []) for image in coco['images']}
     for a in coco['annotations']:
         x, y, w, h = a['bbox']
-        truths[names[a['image_id']]].append(
-            (a['category_id'] - 1, [x, y, x + w, y + h]))
-    images = [str(shapes / 'val' / name) for name in sorted(truths)]
+        truths[a['image_id']][0].append(a['category_id'] - 1)
+        truths[a['image_id']][1].append([x, y, x + w, y + h])
+    images = [str(shapes / 'val' / image['file_name'])
+              for image in coco['images']]
 
     inferencer = DetInferencer(model=str(FASTER_RCNN), weights=str(checkpoint),
                                device='cpu', show_progress=False)
     predictions = inferencer(images, out_dir=str(tmp_path))['predictions']
-    correct = [_top_box_correct(p, truths[Path(i).name])
-               for p, i in zip(predictions, images)]
-    # the same statement as tools/test.py's TopBoxAccuracy (batch 8 there,
-    # 1 here: a box at the IoU threshold may flip between the two)
-    accuracy = sum(correct) / len(correct)
+    # the statement of tools/test.py's TopBoxAccuracy (batch 8 there, 1
+    # here: a box at the IoU threshold may flip between the two)
+    accuracy = _top_box_accuracy(
+        predictions, [truths[image['id']] for image in coco['images']])
     assert accuracy >= FLOORS[FASTER_RCNN]['top_box/accuracy']
     assert abs(accuracy - metrics['top_box/accuracy']) <= 1 / len(images)
     assert (tmp_path / 'vis/000000.png').is_file()

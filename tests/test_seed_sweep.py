@@ -29,11 +29,16 @@ def test_table_puts_seeds_down_variants_across_and_the_worst_last():
     assert lines[4].startswith('| worst / median | 96.500 / 97.250 |')
 
 
-def test_numerics_variants_select_the_kernels_by_environment():
-    assert NUMERICS['native'] == {}
-    assert NUMERICS['sse41'] == dict(ATEN_CPU_CAPABILITY='default',
-                                     ONEDNN_MAX_CPU_ISA='SSE41')
-    assert NUMERICS['avx2']['ATEN_CPU_CAPABILITY'] == 'avx2'
+@pytest.mark.parametrize('numerics, capability',
+                         [('sse41', 'DEFAULT'), ('avx2', 'AVX2')])
+def test_numerics_variants_select_torchs_kernels(numerics, capability):
+    import os
+    result = subprocess.run(
+        [sys.executable, '-c', 'import torch; '
+         'print(torch.backends.cpu.get_cpu_capability())'],
+        env=dict(os.environ, **NUMERICS[numerics]), capture_output=True,
+        text=True, timeout=120)
+    assert result.stdout.split() == [capability]
 
 
 @pytest.mark.parametrize('args, message', [
@@ -41,6 +46,8 @@ def test_numerics_variants_select_the_kernels_by_environment():
     ([DIGITS, '--work-dir', 'w', '--numerics', 'avx9'],
      "invalid choice: 'avx9'"),
     ([DIGITS, '--work-dir', 'w', '--jobs', '0'], '--jobs must be >= 1, got 0'),
+    ([DIGITS, '--work-dir', 'w', '--threads', '-1'],
+     '--threads must be >= 1, got -1'),
 ])
 def test_bad_arguments_are_one_line_errors(args, message, tmp_path):
     result = subprocess.run(
@@ -75,3 +82,4 @@ def test_sweep_trains_tests_records_and_skips_finished_runs(tmp_path):
                            timeout=300)
     assert again.returncode == 0 and 'seed 0 native' not in again.stdout
     assert '| seed 0 |' in again.stdout
+    assert record['cfg_options'] == args[args.index('--cfg-options') + 1:]

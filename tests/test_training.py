@@ -14,7 +14,8 @@ from tools.dataset_converters.prepare_digits import prepare
 
 ROOT = Path(__file__).resolve().parents[1]
 CONFIG = str(ROOT / 'configs/quickstart/regnet-tiny_1xb64_digits.py')
-# measured: 98.89 % top-1 after the 20 epochs of the quick start
+# worst measured over 5 seeds and the AVX-512 / AVX2 / SSE4.1 kernels:
+# 97.78 % top-1 after the 20 epochs of the quick start (docs/testing.md)
 ACCURACY_FLOOR = 95.0
 
 pytestmark = pytest.mark.slow
@@ -77,7 +78,10 @@ def test_quick_start_trains_tests_and_classifies(digits, tmp_path):
     demo = _run([sys.executable, 'demo/image_demo.py', str(images[0]),
                  CONFIG, '--checkpoint', str(checkpoint)])
     result = json.loads(demo.strip().splitlines()[-1])
-    assert result['pred_class'] == images[0].parent.name
+    # the demo predicts what the inference API does for the same image
+    assert result['pred_class'] == results[0]['pred_class']
+    assert result['pred_score'] == pytest.approx(results[0]['pred_score'],
+                                                 abs=1e-5)
 
 
 def test_resume_after_a_kill_reaches_the_uninterrupted_weights(

@@ -21,6 +21,9 @@ import torch
 
 _observed = {}
 _current = {'test': None}
+# torch.testing.assert_close's defaults (rtol, atol) by dtype; exact otherwise
+_DEFAULTS = {torch.float16: (1e-3, 1e-5), torch.bfloat16: (1.6e-2, 1e-5),
+             torch.float32: (1.3e-6, 1e-5), torch.float64: (1e-7, 1e-7)}
 
 
 def _record(actual, expected, rtol, atol):
@@ -50,8 +53,10 @@ def pytest_configure(config):
 
     def observed_assert_close(actual, expected, *args, **kwargs):
         original(actual, expected, *args, **kwargs)
-        _record(actual, expected, kwargs.get('rtol', 1.3e-6),
-                kwargs.get('atol', 1e-5))  # torch's float32 defaults
+        dtype = getattr(actual, 'dtype', None)
+        rtol, atol = _DEFAULTS.get(dtype, (0.0, 0.0))
+        _record(actual, expected, kwargs.get('rtol', rtol),
+                kwargs.get('atol', atol))
 
     torch.testing.assert_close = observed_assert_close
 
@@ -63,6 +68,18 @@ def pytest_runtest_call(item):
     _current['test'] = None
 
 
+def _cpu() -> str:
+    """The CPU's model name and AVX-512 flags, from /proc/cpuinfo."""
+    try:
+        info = open('/proc/cpuinfo').read()
+    except OSError:
+        return platform.processor()
+    name = next((line.split(':', 1)[1].strip() for line in info.splitlines()
+                 if line.startswith('model name')), platform.processor())
+    flags = sorted({f for f in info.split() if f.startswith('avx512')})
+    return ' '.join([name, *flags])
+
+
 def pytest_sessionfinish(session):
     path = os.environ.get('MMREGNET_TOLERANCE_AUDIT')
     if not path:
@@ -70,6 +87,6 @@ def pytest_sessionfinish(session):
     numerics = {k: os.environ.get(k, '') for k in (
         'ATEN_CPU_CAPABILITY', 'ONEDNN_MAX_CPU_ISA', 'OMP_NUM_THREADS')}
     with open(path, 'w') as f:
-        json.dump(dict(numerics=numerics, cpu=platform.processor(),
+        json.dump(dict(numerics=numerics, cpu=_cpu(),
                        aten=torch.backends.cpu.get_cpu_capability(),
                        tests=_observed), f, indent=1, sort_keys=True)

@@ -1,7 +1,7 @@
 # Quick start: a tiny RegNetY from an explicit design, trained on
-# scikit-learn's
-# handwritten digits (tools/dataset_converters/prepare_digits.py) on 2 CPU
-# cores in about a minute.
+# scikit-learn's handwritten digits
+# (tools/dataset_converters/prepare_digits.py) on 2 CPU cores in about a
+# minute.
 _base_ = [
     '../_base_/models/regnet.py',
     '../_base_/schedules/imagenet_bs1024_pycls.py',

@@ -27,11 +27,12 @@ class TopBoxAccuracy(BaseMetric):
     """Fraction of images whose highest-scoring detection has the class of a
     ground-truth object it overlaps at IoU >= ``iou_thr``.
 
-    Needs the ground truth in the test samples (``LoadAnnotations`` in the
-    test pipeline). Predictions are in original-image coordinates (mmdet's
-    ``rescale=True``), ground-truth boxes in the resized image's; they are
-    brought back with the sample's ``scale_factor``. An image without any
-    detection counts as a miss. Reports ``top_box/accuracy`` (0-1).
+    Ground truth comes from the test samples, in the original image's
+    coordinates like mmdet's predictions (``rescale=True``): put
+    ``LoadAnnotations`` after ``Resize`` in the test pipeline, as mmdet's own
+    test pipelines do. An image without any detection is a miss; images
+    without ground-truth objects are left out. Reports ``top_box/accuracy``
+    (0-1).
     """
     default_prefix = 'top_box'
 
@@ -43,16 +44,23 @@ class TopBoxAccuracy(BaseMetric):
 
     def process(self, data_batch, data_samples: Sequence[dict]) -> None:
         for sample in data_samples:
-            pred, gt = sample['pred_instances'], sample['gt_instances']
-            if len(pred['scores']) == 0 or len(gt['labels']) == 0:
+            gt = sample.get('gt_instances', {})
+            if 'labels' not in gt:
+                raise ValueError(
+                    'TopBoxAccuracy needs the ground truth in the test '
+                    "samples: add LoadAnnotations to the test pipeline "
+                    '(after Resize)')
+            if len(gt['labels']) == 0:
+                continue
+            pred = sample['pred_instances']
+            if len(pred['scores']) == 0:
                 self.results.append(False)
                 continue
             top = int(torch.as_tensor(pred['scores']).argmax())
-            scale = torch.tensor(sample.get('scale_factor', (1.0, 1.0)))
-            gt_boxes = _tensor(gt['bboxes']) / scale.repeat(2)
             same_class = torch.as_tensor(gt['labels']).cpu() == int(
                 pred['labels'][top])
-            ious = box_iou(_tensor(pred['bboxes'])[top], gt_boxes[same_class])
+            ious = box_iou(_tensor(pred['bboxes'])[top],
+                           _tensor(gt['bboxes'])[same_class])
             self.results.append(bool((ious >= self.iou_thr).any()))
 
     def compute_metrics(self, results: List[bool]) -> dict:

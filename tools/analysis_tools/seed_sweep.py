@@ -14,7 +14,8 @@ selects the numerics: ``native`` (the best kernels of this CPU), ``avx2``
 slowest and most different rounding). ``--jobs N`` runs N at once with
 ``cores / N`` threads each; the thread count changes the rounding too, so it
 is recorded with every run. Finished runs are kept in
-``WORK_DIR/results.jsonl`` and skipped when the sweep is run again.
+``WORK_DIR/results.jsonl`` and skipped when the sweep is run again with the
+same config and options.
 """
 import argparse
 import ast
@@ -39,6 +40,11 @@ NUMERICS = {
 _LOSS = re.compile(r'Epoch\(train\) .*?\bloss: ([0-9.]+)')
 
 
+def train_losses(log: str) -> List[float]:
+    """The total losses mmengine logged during training, in order."""
+    return [float(x) for x in _LOSS.findall(log)]
+
+
 def _run(args: List[str], env: Dict[str, str], log: Path) -> str:
     with open(log, 'w') as out:
         result = subprocess.run(args, cwd=ROOT, env=env, stdout=out,
@@ -61,14 +67,23 @@ def run_one(config: str, seed: int, numerics: str, threads: int,
     train_log = _run([sys.executable, 'tools/train.py', config, '--work-dir',
                       str(run_dir), *options], env, run_dir / 'train.out')
     train_s = time.time() - start
-    checkpoint = (run_dir / 'last_checkpoint').read_text().strip()
+    last = run_dir / 'last_checkpoint'
+    if not last.is_file():
+        raise RuntimeError(f'training wrote no checkpoint, see {run_dir}')
+    checkpoint = last.read_text().strip()
     test_log = _run([sys.executable, 'tools/test.py', config, checkpoint,
                      '--work-dir', str(run_dir / 'test'), *options], env,
                     run_dir / 'test.out')
-    metrics = ast.literal_eval(test_log.strip().splitlines()[-1])
-    losses = [float(x) for x in _LOSS.findall(train_log)]
-    return dict(config=config, seed=seed, numerics=numerics, threads=threads,
-                metrics=metrics, first_loss=losses[0], last_loss=losses[-1],
+    try:
+        metrics = ast.literal_eval(test_log.strip().splitlines()[-1])
+        losses = train_losses(train_log)
+        first_loss, last_loss = losses[0], losses[-1]
+    except (ValueError, SyntaxError, IndexError):
+        raise RuntimeError(f'no metrics or losses in {run_dir}/test.out or '
+                           'train.out') from None
+    return dict(config=config, cfg_options=cfg_options, seed=seed,
+                numerics=numerics, threads=threads, metrics=metrics,
+                first_loss=first_loss, last_loss=last_loss,
                 train_s=round(train_s, 1), checkpoint=checkpoint)
 
 
@@ -123,7 +138,19 @@ def parse_args(argv: Optional[List[str]] = None):
         parser.error(f'config {args.config} does not exist')
     if args.jobs < 1:
         parser.error(f'--jobs must be >= 1, got {args.jobs}')
+    if args.threads is not None and args.threads < 1:
+        parser.error(f'--threads must be >= 1, got {args.threads}')
+    if 'avx512' in args.numerics and not _has_avx512():
+        parser.error('--numerics avx512: this CPU has no avx512f '
+                     '(choose native, avx2 or sse41)')
     return args
+
+
+def _has_avx512() -> bool:
+    try:
+        return 'avx512f' in Path('/proc/cpuinfo').read_text().split()
+    except OSError:
+        return False
 
 
 def main(argv: Optional[List[str]] = None) -> int:
@@ -132,8 +159,13 @@ def main(argv: Optional[List[str]] = None) -> int:
     work_dir.mkdir(parents=True, exist_ok=True)
     results_file = work_dir / 'results.jsonl'
     threads = args.threads or max(1, (os.cpu_count() or 1) // args.jobs)
+
+    def same_sweep(record):  # the same config and options
+        return (record['config'] == args.config
+                and record.get('cfg_options') == args.cfg_options)
+
     done = {(r['seed'], r['numerics'], r['threads'])
-            for r in _done(results_file) if r['config'] == args.config}
+            for r in _done(results_file) if same_sweep(r)}
     todo = [(s, n) for n in args.numerics for s in args.seeds
             if (s, n, threads) not in done and not args.table_only]
 
@@ -154,7 +186,7 @@ def main(argv: Optional[List[str]] = None) -> int:
                 future.result()
             except RuntimeError as error:
                 failed.append(f'seed {job[0]} {job[1]}: {error}')
-    records = [r for r in _done(results_file) if r['config'] == args.config]
+    records = [r for r in _done(results_file) if same_sweep(r)]
     for metric in args.metrics or sorted(
             {m for r in records for m in r['metrics']}):
         print(table(records, metric) + '\n')
