@@ -41,14 +41,9 @@ shapes_val_dataloader = dict(
 # (class and IoU >= 0.5: mmregnet's TopBoxAccuracy)
 _coco_metric = dict(
     type='CocoMetric', ann_file=shapes_root + 'annotations/instances_val.json')
-shapes_box_evaluator = [
-    dict(_coco_metric, metric='bbox'),
-    dict(type='mmregnet.TopBoxAccuracy'),
-]
-shapes_mask_evaluator = [
-    dict(_coco_metric, metric=['bbox', 'segm']),
-    dict(type='mmregnet.TopBoxAccuracy'),
-]
+_top_box = dict(type='mmregnet.TopBoxAccuracy')
+shapes_box_evaluator = [dict(_coco_metric, metric='bbox'), _top_box]
+shapes_mask_evaluator = [dict(_coco_metric, metric=['bbox', 'segm']), _top_box]
 
 # a fixed seed, so a run is repeatable on one CPU; the tests' floors hold for
 # every seed and CPU measured (docs/detection.md)
