@@ -88,6 +88,7 @@ setup(
     install_requires=read_requirements('runtime.txt'),
     extras_require={
         'det': read_requirements('det.txt'),
+        'int8': read_requirements('int8.txt'),
         'tests': read_requirements('tests.txt'),
     },
     zip_safe=False)

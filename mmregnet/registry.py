@@ -10,6 +10,7 @@ hold a ``RegNet`` of their own.
 from mmengine.registry import HOOKS as MMENGINE_HOOKS
 from mmengine.registry import METRICS as MMENGINE_METRICS
 from mmengine.registry import MODELS as MMENGINE_MODELS
+from mmengine.registry import OPTIM_WRAPPERS as MMENGINE_OPTIM_WRAPPERS
 from mmengine.registry import Registry
 
 MODELS = Registry(
@@ -28,3 +29,8 @@ METRICS = Registry(
     parent=MMENGINE_METRICS,
     scope='mmregnet',
     locations=['mmregnet.evaluation'])
+OPTIM_WRAPPERS = Registry(
+    'optim_wrapper',
+    parent=MMENGINE_OPTIM_WRAPPERS,
+    scope='mmregnet',
+    locations=['mmregnet.engine'])

@@ -113,15 +113,18 @@ def test_regnetx_config_is_mmdet_own_recipe_with_our_backbone(config):
     assert their_backbone.pop('style') == 'pytorch'
     assert our_backbone.pop('type') == 'mmregnet.RegNet'
     assert our_backbone == their_backbone
-    # what we add: portable checkpoints (and the variables of our base)
+    # what we add: portable checkpoints, channels_last training (and the
+    # variables of our base)
     assert ours['default_hooks']['checkpoint'].pop('backend_args') == dict(
         backend='atomic_local')
     assert ours['default_hooks'].pop('portable_checkpoint') == dict(
         type='mmregnet.PortableCheckpointHook')
+    assert ours['default_hooks'].pop('channels_last') == dict(
+        type='mmregnet.ChannelsLastHook')
     assert ours.pop('custom_imports') == dict(
         imports=['mmregnet.engine'], allow_failed_imports=False)
     for key in ('regnet_backbone', 'pycls_preprocessor',
-                'portable_checkpoint_hooks'):
+                'regnet_default_hooks'):
         ours.pop(key)
     assert ours == theirs
 

@@ -1,5 +1,7 @@
 """Evaluate a checkpoint with an mmengine Runner: one process, torchrun
-(dist_test.sh) or slurm (slurm_test.sh)."""
+(dist_test.sh) or slurm (slurm_test.sh). An int8 artifact (``.onnx``, from
+tools/deployment/quantize.py) in place of the checkpoint is evaluated with
+the config's data pipeline, preprocessor and evaluator."""
 import argparse
 import os.path as osp
 import sys
@@ -11,19 +13,33 @@ import mmregnet.weights  # noqa: F401  (mmregnet://<name> checkpoints)
 from mmregnet.engine import (CheckpointError, DatasetNotFoundError,
                              add_runner_args, check_dataset_paths,
                              init_cpu_distributed, load_runner_config)
+from mmregnet.models.int8_runtime import ARTIFACT_EXT, Int8Model
 
 
 def main():
     parser = argparse.ArgumentParser(description='Test (evaluate) a model')
     parser.add_argument('config', help='config file')
-    parser.add_argument('checkpoint', help='checkpoint file or URL')
+    parser.add_argument('checkpoint',
+                        help='checkpoint file or URL, or int8 artifact')
     parser.add_argument('--out', help='dump the predictions to this .pkl')
     add_runner_args(parser)
     args = parser.parse_args()
     if '://' not in args.checkpoint and not osp.isfile(args.checkpoint):
         sys.exit(f'error: no such checkpoint: {args.checkpoint}')
     cfg = load_runner_config(args)
-    cfg.load_from = args.checkpoint
+    if args.checkpoint.endswith(ARTIFACT_EXT):
+        try:
+            Int8Model.load(args.checkpoint)  # a clear error if it is not one
+        except (ImportError, ValueError) as error:
+            sys.exit(f'error: {error}')
+        # the Runner adds the config's top-level data_preprocessor, if any
+        preprocessor = cfg.model.get('data_preprocessor')
+        cfg.model = dict(type='mmregnet.Int8Classifier',
+                         artifact=args.checkpoint,
+                         **({} if preprocessor is None else
+                            dict(data_preprocessor=preprocessor)))
+    else:
+        cfg.load_from = args.checkpoint
     try:
         check_dataset_paths(cfg, ['test_dataloader'])
     except DatasetNotFoundError as error:

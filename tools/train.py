@@ -9,7 +9,8 @@ from mmengine.runner import Runner
 import mmregnet.weights  # noqa: F401  (mmregnet://<name> checkpoints)
 from mmregnet.engine import (CheckpointError, DatasetNotFoundError,
                              add_runner_args, check_dataset_paths,
-                             init_cpu_distributed, load_runner_config)
+                             configure_speed, init_cpu_distributed,
+                             load_runner_config)
 
 
 def parse_args():
@@ -22,7 +23,14 @@ def parse_args():
         help='resume from this checkpoint, or (no value) from the latest one '
         'in the work dir')
     parser.add_argument(
-        '--amp', action='store_true', help='automatic mixed precision (GPU)')
+        '--amp',
+        action='store_true',
+        help='mixed precision: fp16/bf16 on CUDA (AmpOptimWrapper), bf16 '
+        'autocast on CPUs with native bf16 (avx512_bf16 or AMX)')
+    parser.add_argument(
+        '--compile',
+        action='store_true',
+        help='torch.compile the training step (inductor)')
     parser.add_argument(
         '--no-validate', action='store_true', help='skip validation')
     parser.add_argument(
@@ -34,13 +42,10 @@ def parse_args():
 
 
 def merge_args(cfg, args):
-    if args.amp:
-        import torch
-        if not torch.cuda.is_available():
-            sys.exit('--amp needs a CUDA device: mmengine 0.10.7 '
-                     'implements it with torch.cuda.amp')
-        cfg.optim_wrapper.type = 'AmpOptimWrapper'
-        cfg.optim_wrapper.setdefault('loss_scale', 'dynamic')
+    try:
+        cfg = configure_speed(cfg, amp=args.amp, compile=args.compile)
+    except ValueError as error:
+        sys.exit(f'error: {error}')
     if args.resume == 'auto':
         cfg.resume, cfg.load_from = True, None
     elif args.resume:

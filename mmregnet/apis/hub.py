@@ -95,8 +95,9 @@ def inference_model(model, images, pretrained: Union[bool, str] = True,
     """Classify, or detect objects in, one image or a list of images (paths
     or HxWx3 BGR arrays).
 
-    ``model`` is a built model (e.g. from :func:`get_model`), a name or a
-    config. A classifier returns one dict per image with ``pred_label``,
+    ``model`` is a built model (e.g. from :func:`get_model`), a name, a
+    config or an int8 artifact (``.onnx``, tools/deployment/quantize.py).
+    A classifier returns one dict per image with ``pred_label``,
     ``pred_score``, ``pred_class`` (when the model knows class names) and
     ``pred_scores``; a detector one mmdet ``DetDataSample`` per image
     (``pred_instances`` with ``bboxes``, ``scores``, ``labels`` and, for
@@ -105,7 +106,11 @@ def inference_model(model, images, pretrained: Union[bool, str] = True,
     ``inference_detector`` runs them one by one).
     """
     from mmengine.model import BaseModel
-    if not isinstance(model, BaseModel):
+
+    from ..models.int8_runtime import ARTIFACT_EXT, Int8Classifier
+    if isinstance(model, (str, Path)) and str(model).endswith(ARTIFACT_EXT):
+        model = Int8Classifier(str(model))
+    elif not isinstance(model, BaseModel):
         model = get_model(model, pretrained=pretrained, device=device)
     # each host's transforms live in its own registry scope; a detector
     # built earlier in the process must not leave 'mmdet' as the scope

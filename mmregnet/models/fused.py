@@ -2,16 +2,17 @@
 and their activation (and a residual sum) fused, and the oneDNN kernels they
 run on for CPU inference.
 
-A deployed RegNet is made of :class:`FusedConv2d` s. On CPU, in float32,
-without autograd and outside ``torch.compile`` / export, they call oneDNN's
-fused convolution (``torch.ops.mkldnn._convolution_pointwise``): bias,
-activation and residual sum are post-ops of the convolution kernel, weights
-are reordered once into the kernel's layout, and activations stay in either
+A deployed RegNet is made of :class:`FusedConv2d` s. On CPU, in float32 (and
+bfloat16 where oneDNN computes it, see :func:`onednn_dtypes`), without
+autograd and outside ``torch.compile`` / export, they call oneDNN's fused
+convolution (``torch.ops.mkldnn._convolution_pointwise``): bias, activation
+and residual sum are post-ops of the convolution kernel, weights are
+reordered once into the kernel's layout, and activations stay in either
 channels_last or oneDNN's blocked layout (``x.is_mkldnn``) between layers.
-Anywhere else they are a plain ``conv2d + add + activation``, which autograd,
-CUDA, ``torch.compile`` and ONNX export all handle. The oneDNN ops are private
-to torch: they are looked up on first use, and a torch build without them
-runs the plain path.
+Anywhere else (float16, CUDA, autograd, ``torch.compile``, ONNX export) they
+are a plain ``conv2d + add + activation``. The oneDNN ops are private to
+torch: they are looked up on first use, and a torch build without them runs
+the plain path. Norms fold in float32 whatever the model's dtype.
 """
 import functools
 from typing import NamedTuple, Optional
@@ -47,14 +48,31 @@ def onednn_ops() -> Optional[OneDNNOps]:
         return None
 
 
+@functools.lru_cache(maxsize=None)
+def onednn_dtypes() -> frozenset:
+    """The dtypes the fused oneDNN path takes on this CPU: float32, and
+    bfloat16 where torch runs its bfloat16 convolutions on oneDNN (CPUs with
+    AVX-512 or AMX: native with avx512_bf16 / AMX, else converted in
+    registers). Elsewhere (AVX2-only) bfloat16 takes the plain path."""
+    if onednn_ops() is None:
+        return frozenset()
+    try:
+        bf16 = torch.ops.mkldnn._is_mkldnn_bf16_supported()
+    except (AttributeError, RuntimeError):
+        bf16 = False
+    return frozenset({torch.float32, torch.bfloat16} if bf16 else
+                     {torch.float32})
+
+
 def onednn_eligible(x: torch.Tensor) -> bool:
-    """Whether inference on ``x`` may use the oneDNN fused kernels: a float32
-    CPU tensor, no autograd, not traced (torch.compile, export, jit / ONNX
-    tracing), and a torch build with the oneDNN ops."""
-    return (not torch.is_grad_enabled() and x.dtype == torch.float32
-            and x.device.type == 'cpu' and torch.backends.mkldnn.enabled
+    """Whether inference on ``x`` may use the oneDNN fused kernels: a CPU
+    tensor of one of :func:`onednn_dtypes`, no autograd, not traced
+    (torch.compile, export, jit / ONNX tracing), and a torch build with the
+    oneDNN ops."""
+    return (not torch.is_grad_enabled() and x.device.type == 'cpu'
+            and x.dtype in onednn_dtypes() and torch.backends.mkldnn.enabled
             and not torch.compiler.is_compiling()
-            and not torch.jit.is_tracing() and onednn_ops() is not None)
+            and not torch.jit.is_tracing())
 
 
 class FusedConv2d(nn.Conv2d):
@@ -166,16 +184,19 @@ def fuse_conv_bn(conv: nn.Conv2d,
     weight = conv.weight.detach().clone()
     bias = torch.zeros_like(weight[:, 0, 0, 0]) if conv.bias is None else \
         conv.bias.detach().clone()
+    dtype = weight.dtype  # folded in float32 (or float64), stored in dtype
+    if dtype in (torch.float16, torch.bfloat16):
+        weight, bias = weight.float(), bias.float()
     if norm is not None:
         if not isinstance(norm, _BatchNorm) or norm.running_var is None:
             raise NotImplementedError(
                 f'only BatchNorm with running statistics folds, got {norm}')
-        scale = norm.running_var.detach().add(norm.eps).rsqrt()
+        scale = norm.running_var.detach().to(weight).add(norm.eps).rsqrt()
         if norm.weight is not None:
-            scale = scale * norm.weight.detach()
-        bias = (bias - norm.running_mean.detach()) * scale
+            scale = scale * norm.weight.detach().to(weight)
+        bias = (bias - norm.running_mean.detach().to(weight)) * scale
         if norm.bias is not None:
-            bias = bias + norm.bias.detach()
+            bias = bias + norm.bias.detach().to(weight)
         weight = weight * scale.reshape(-1, 1, 1, 1)
     fused = FusedConv2d(
         conv.in_channels,
@@ -188,8 +209,8 @@ def fuse_conv_bn(conv: nn.Conv2d,
         act=act,
         device='meta')
     trainable = conv.weight.requires_grad
-    fused.weight = nn.Parameter(weight, requires_grad=trainable)
-    fused.bias = nn.Parameter(bias, requires_grad=trainable)
+    fused.weight = nn.Parameter(weight.to(dtype), requires_grad=trainable)
+    fused.bias = nn.Parameter(bias.to(dtype), requires_grad=trainable)
     return fused
 
 

@@ -8,7 +8,9 @@ dtype and thread count. Each is an ImageNet classifier (1000 logits) in
 several modes: ``eager`` (NCHW), ``channels_last``, ``compile``
 (channels_last + torch.compile; inference graphs with inductor freezing)
 and, for mmregnet, ``deploy`` (``switch_to_deploy``: BatchNorm folded,
-fused oneDNN kernels on CPU) and ``deploy+compile``. Workloads: eval forward
+fused oneDNN kernels on CPU), ``deploy+compile`` and, on CPU in float32,
+``int8`` (:func:`mmregnet.models.quantize_int8` calibrated on random
+batches, run by onnxruntime; ``--no-int8`` skips it). Workloads: eval forward
 at each ``--batch-sizes``, a training step (forward, cross-entropy,
 backward, SGD step) at ``--train-batch-size``, and the peak memory of that
 step (CPU: the allocator's live bytes recorded by torch.profiler; CUDA:
@@ -180,11 +182,25 @@ def prepare(model: Logits, mode: str, device, dtype, train: bool):
     return model, fmt
 
 
+def int8_model(model: Logits, args) -> Callable:
+    """``model`` quantized by :func:`mmregnet.models.quantize_int8`,
+    calibrated on random batches: for speed, not for accuracy."""
+    from mmregnet.models import quantize_int8
+    gen = torch.Generator().manual_seed(0)
+    calib = [torch.randn(8, 3, args.input_size, args.input_size,
+                         generator=gen) for _ in range(2)]
+    return quantize_int8(model.model.eval(), calib)
+
+
 def eval_case(impl, arch, mode, batch, args) -> Optional[Case]:
     model = build(impl, arch)
     if model is None:
         return None
-    model, fmt = prepare(model, mode, args.device, args.dtype, train=False)
+    if mode == 'int8':  # onnxruntime's CPU kernels, NCHW float32 input
+        model, fmt = int8_model(model, args), torch.contiguous_format
+    else:
+        model, fmt = prepare(model, mode, args.device, args.dtype,
+                             train=False)
     x = torch.randn(batch, 3, args.input_size, args.input_size,
                     device=args.device, dtype=args.dtype).contiguous(
                         memory_format=fmt)
@@ -209,6 +225,12 @@ def train_step(impl, arch, mode, batch, args, with_cp=False):
     optimizer = torch.optim.SGD(model.parameters(), lr=1e-3, momentum=0.9)
     autocast = torch.autocast(args.device.type, dtype=args.dtype,
                               enabled=args.dtype != torch.float32)
+    return training_step(model, x, target, optimizer, autocast)
+
+
+def training_step(model, x, target, optimizer, autocast) -> Callable:
+    """A step function: forward under ``autocast``, cross-entropy,
+    backward, ``optimizer`` step, gradients set to None."""
 
     def run():
         with autocast:
@@ -430,6 +452,11 @@ def parse_args(argv=None):
     parser.add_argument('--compile-train', action='store_true',
                         help='also time the training step of the '
                         '--compile-impls compiled (minutes per model)')
+    parser.add_argument('--int8', action=argparse.BooleanOptionalAction,
+                        default=True,
+                        help='mmregnet\'s int8 mode (CPU, float32: '
+                        'quantize_int8 calibrated on random data, '
+                        'onnxruntime); --no-int8 skips it')
     parser.add_argument('--profile', action='store_true',
                         help='also break the deployed mmregnet\'s eval time '
                         'down by convolution kind (1x1, grouped 3x3, stem)')
@@ -449,8 +476,11 @@ def eval_modes(impl: str, args) -> List[str]:
     compiled graphs are the same, BatchNorm folded either way)."""
     compiled = impl in args.compile_impls
     if impl == 'mmregnet':
+        int8 = args.int8 and args.device.type == 'cpu' and \
+            args.dtype == torch.float32
         return list(TRAIN_MODES) + ['deploy'] + (['deploy+compile']
-                                                 if compiled else [])
+                                                 if compiled else []) + \
+            (['int8'] if int8 else [])
     return list(TRAIN_MODES) + (['compile'] if compiled else [])
 
 

@@ -7,4 +7,4 @@ _base_ = [
     './regnet_detection.py',
 ]
 model = dict(backbone={{_base_.regnet_backbone}})
-default_hooks = {{_base_.portable_checkpoint_hooks}}
+default_hooks = {{_base_.regnet_default_hooks}}

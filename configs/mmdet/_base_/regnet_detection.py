@@ -19,8 +19,11 @@ pycls_preprocessor = dict(
     std=[57.375, 57.12, 58.395],
     bgr_to_rgb=False)
 
-# Checkpoints written atomically and loadable with weights_only=True.
+# Checkpoints written atomically and loadable with weights_only=True;
+# training in channels_last memory (default_hooks.channels_last.enabled=False
+# trains in NCHW).
 custom_imports = dict(imports=['mmregnet.engine'], allow_failed_imports=False)
-portable_checkpoint_hooks = dict(
+regnet_default_hooks = dict(
     checkpoint=dict(backend_args=dict(backend='atomic_local')),
-    portable_checkpoint=dict(type='mmregnet.PortableCheckpointHook'))
+    portable_checkpoint=dict(type='mmregnet.PortableCheckpointHook'),
+    channels_last=dict(type='mmregnet.ChannelsLastHook'))

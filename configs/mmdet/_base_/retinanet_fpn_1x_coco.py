@@ -7,4 +7,4 @@ _base_ = [
 model = dict(
     backbone={{_base_.regnet_backbone}},
     data_preprocessor={{_base_.pycls_preprocessor}})
-default_hooks = {{_base_.portable_checkpoint_hooks}}
+default_hooks = {{_base_.regnet_default_hooks}}
