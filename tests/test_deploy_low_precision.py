@@ -85,11 +85,23 @@ def test_bfloat16_deploy_runs_the_fused_onednn_plan(monkeypatch):
         layouts.append((x.dtype, x.is_mkldnn))
         return run_stages(stages, out_indices, x, first, last, outs)
 
+    fused_calls = []
+    onednn = fused_module.FusedConv2d._onednn
+
+    def onednn_spy(conv, x, residual):
+        fused_calls.append(x.dtype)
+        return onednn(conv, x, residual)
+
     monkeypatch.setattr(model.deploy_plan, 'run_stages', spy)
+    monkeypatch.setattr(fused_module.FusedConv2d, '_onednn', onednn_spy)
     with torch.no_grad():
         model(torch.rand(2, 3, 64, 64, dtype=torch.bfloat16))
         model(torch.rand(4, 3, 64, 64, dtype=torch.bfloat16))
     assert layouts == [(torch.bfloat16, False), (torch.bfloat16, True)]
+    # every convolution of both batches ran oneDNN's fused kernel
+    convs = sum(isinstance(m, fused_module.FusedConv2d)
+                for m in model.modules())
+    assert fused_calls == [torch.bfloat16] * (2 * convs)
 
 
 def test_bfloat16_without_onednn_support_runs_the_plain_path(monkeypatch):

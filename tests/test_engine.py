@@ -2,6 +2,7 @@
 import os
 import subprocess
 import sys
+from argparse import Namespace
 from pathlib import Path
 
 import numpy as np
@@ -14,7 +15,7 @@ from mmengine.logging import HistoryBuffer
 from mmregnet.engine import (AtomicLocalBackend, DatasetNotFoundError,
                              PortableCheckpointHook, atomic_write,
                              check_dataset_paths, init_cpu_distributed,
-                             to_plain_data)
+                             load_runner_config, to_plain_data)
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -109,3 +110,14 @@ def test_present_dataset_passes_the_check(tmp_path):
 
 def test_cpu_distributed_set_up_only_for_the_pytorch_launcher():
     assert init_cpu_distributed(Config(dict(launcher='none'))) is False
+
+
+def test_loaders_without_workers_drop_persistent_workers():
+    args = Namespace(
+        config=str(ROOT / 'configs/regnetx-400mf_8xb128_in1k.py'),
+        launcher='none', local_rank=0, work_dir=None,
+        cfg_options={'train_dataloader.num_workers': 0})
+    cfg = load_runner_config(args)
+    assert 'persistent_workers' not in cfg.train_dataloader
+    assert cfg.val_dataloader.persistent_workers is True
+    assert cfg.val_dataloader.num_workers == 8

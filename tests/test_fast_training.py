@@ -13,6 +13,7 @@ from mmengine.runner import Runner
 
 from mmregnet.engine import (CPUBF16OptimWrapper, configure_speed,
                              native_bf16_feature)
+from mmregnet.engine.speed import guard_mmcv_ops
 from mmregnet.models import switch_to_deploy
 from tests.helpers import load_config
 from tools.dataset_converters.prepare_digits import prepare
@@ -119,6 +120,22 @@ def test_training_runs_in_channels_last_and_saves_nchw_weights(
                 model.eval()(images), rtol=1e-4, atol=1e-5)
 
 
+def test_mmcv_ops_get_dense_nchw_inputs():
+    # mmcv's RoIAlign kernel (mmdet's two-stage configs) indexes its input
+    # as dense NCHW memory
+    from mmcv.ops import RoIAlign
+    roi_align = RoIAlign(2, spatial_scale=1.0, sampling_ratio=2)
+    features = torch.rand(1, 8, 16, 16)
+    rois = torch.tensor([[0., 1., 2., 11., 9.]])
+    expected = roi_align(features, rois)
+    channels_last = features.contiguous(memory_format=CHANNELS_LAST)
+    assert not torch.allclose(roi_align(channels_last, rois), expected)
+    guard_mmcv_ops(torch.nn.ModuleList([roi_align]))
+    guard_mmcv_ops(roi_align)  # idempotent: one pre-hook
+    assert len(roi_align._forward_pre_hooks) == 1
+    torch.testing.assert_close(roi_align(channels_last, rois), expected)
+
+
 def test_one_key_turns_channels_last_off(digits, tmp_path):
     cfg = _config(digits, tmp_path, images=16,
                   **{'default_hooks.channels_last.enabled': False})
@@ -157,6 +174,15 @@ def test_amp_without_native_bf16_or_cuda_says_why(tmp_path):
     assert result.returncode == 1
     assert result.stderr.strip().splitlines()[-1].startswith(
         'error: --amp needs a CUDA device or a CPU with native bf16')
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason='CUDA has AMP')
+def test_amp_on_cpu_refuses_detectors_with_the_reason():
+    detector = load_config(
+        ROOT / 'configs/mmdet/quickstart/faster-rcnn_regnetx-tiny_fpn_1xb8_'
+        'shapes.py')
+    with pytest.raises(ValueError, match='no bf16 kernels'):
+        configure_speed(copy.deepcopy(detector), amp=True)
 
 
 def test_compile_is_the_runner_compile_option():

@@ -1,16 +1,22 @@
 """int8 post-training quantization (mmregnet.models.quantize_int8): what the
 quantized model returns, how close it stays to float32, the artifact it
 writes and reads back, and the errors for bad input."""
+import subprocess
+import sys
+from pathlib import Path
+
 import onnx
 import pytest
 import torch
 import torch.nn.functional as F
 from mmpretrain.registry import MODELS
 
+from mmregnet.apis import inference_model
 from mmregnet.models import Int8Classifier, Int8Model, quantize_int8
 
 from .helpers import randomise_norms
 
+ROOT = Path(__file__).resolve().parents[1]
 ARCH = dict(w0=16, wa=16.0, wm=2.0, depth=6, group_w=8, se_ratio=0.25)
 SIZE = 64
 
@@ -108,6 +114,31 @@ def test_the_classifier_of_an_artifact_predicts_like_a_head(
     assert torch.allclose(samples[0].pred_score, logits[0].softmax(0))
     with pytest.raises(ValueError, match="mode='loss'.*'tensor'"):
         model(x, mode='loss')
+
+
+def test_the_inference_api_needs_the_artifacts_test_pipeline(
+        int8_classifier, tmp_path):
+    path = int8_classifier.save(str(tmp_path / 'bare'))
+    with pytest.raises(ValueError, match='bare.onnx carries no test pipel'):
+        inference_model(path, str(tmp_path / 'image.png'))
+
+
+@pytest.mark.parametrize('artifact, launcher, message', [
+    ('classifier', 'pytorch', 'evaluated in one process'),
+    ('backbone', 'none', 'holds a backbone'),
+])
+def test_test_py_refuses_what_it_cannot_evaluate(
+        int8_classifier, int8_backbone, tmp_path, artifact, launcher,
+        message):
+    model = int8_classifier if artifact == 'classifier' else int8_backbone
+    path = model.save(str(tmp_path / artifact))
+    result = subprocess.run(
+        [sys.executable, 'tools/test.py',
+         'configs/quickstart/regnet-tiny_1xb64_digits.py', path,
+         '--launcher', launcher], cwd=ROOT, capture_output=True, text=True)
+    assert result.returncode != 0
+    assert result.stderr.strip().splitlines()[-1].startswith('error: ')
+    assert message in result.stderr
 
 
 def test_a_model_in_training_mode_is_refused(float_model):

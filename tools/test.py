@@ -29,9 +29,16 @@ def main():
     cfg = load_runner_config(args)
     if args.checkpoint.endswith(ARTIFACT_EXT):
         try:
-            Int8Model.load(args.checkpoint)  # a clear error if it is not one
+            runtime = Int8Model.load(args.checkpoint)  # clear error if not
         except (ImportError, ValueError) as error:
             sys.exit(f'error: {error}')
+        if runtime.metadata['tuple_output']:
+            sys.exit(f'error: {args.checkpoint} holds a backbone (feature '
+                     'maps out); tools/test.py evaluates int8 classifiers')
+        if args.launcher != 'none':
+            sys.exit('error: an int8 artifact is evaluated in one process '
+                     '(onnxruntime, CPU): drop --launcher '
+                     f'{args.launcher}')
         # the Runner adds the config's top-level data_preprocessor, if any
         preprocessor = cfg.model.get('data_preprocessor')
         cfg.model = dict(type='mmregnet.Int8Classifier',

@@ -109,7 +109,13 @@ def inference_model(model, images, pretrained: Union[bool, str] = True,
 
     from ..models.int8_runtime import ARTIFACT_EXT, Int8Classifier
     if isinstance(model, (str, Path)) and str(model).endswith(ARTIFACT_EXT):
-        model = Int8Classifier(str(model))
+        artifact, model = model, Int8Classifier(str(model))
+        if not model.runtime.metadata.get('test_pipeline'):
+            raise ValueError(
+                f'{artifact} carries no test pipeline, which the inference '
+                'API needs to read images: write it with '
+                'tools/deployment/quantize.py, or with Int8Model.save(path, '
+                'test_pipeline=[...], data_preprocessor=dict(...))')
     elif not isinstance(model, BaseModel):
         model = get_model(model, pretrained=pretrained, device=device)
     # each host's transforms live in its own registry scope; a detector

@@ -47,12 +47,18 @@ def add_runner_args(parser: argparse.ArgumentParser) -> None:
 
 def load_runner_config(args) -> Config:
     """The config of ``args.config`` with the shared options applied; the
-    work dir defaults to ``work_dirs/<config name>``."""
+    work dir defaults to ``work_dirs/<config name>``. A data loader set to
+    ``num_workers=0`` (e.g. by ``--cfg-options``) drops the configs'
+    ``persistent_workers=True``, which torch refuses without workers."""
     os.environ.setdefault('LOCAL_RANK', str(args.local_rank))
     cfg = Config.fromfile(args.config)
     cfg.launcher = args.launcher
     if args.cfg_options:
         cfg.merge_from_dict(args.cfg_options)
+    for split in ('train', 'val', 'test'):
+        loader = cfg.get(f'{split}_dataloader')
+        if loader and loader.get('num_workers') == 0:
+            loader.pop('persistent_workers', None)
     cfg.work_dir = args.work_dir or cfg.get('work_dir') or osp.join(
         'work_dirs', osp.splitext(osp.basename(args.config))[0])
     return cfg

@@ -22,6 +22,7 @@ from mmengine.hooks import Hook
 from mmengine.model import is_model_wrapper
 from mmengine.optim import OptimWrapper
 
+from ..model_index import is_detector
 from ..registry import HOOKS, OPTIM_WRAPPERS
 
 CPU_BF16 = 'mmregnet.CPUBF16OptimWrapper'
@@ -32,9 +33,12 @@ def native_bf16_feature() -> Optional[str]:
     """The CPU feature (``'amx_bf16'`` or ``'avx512_bf16'``) with which this
     CPU multiplies bf16 natively, or None (then bf16 is emulated and slower
     than fp32)."""
-    capability = torch._C._cpu._get_cpu_capability()
+    capability = getattr(torch._C._cpu, '_get_cpu_capability', None)
+    if capability is None:  # older torch: its avx512_bf16 check only
+        native = getattr(torch.cpu, '_is_avx512_bf16_supported', bool)()
+        return 'avx512_bf16' if native else None
     return next((feature for feature in _NATIVE_BF16_FEATURES
-                 if capability.get(feature)), None)
+                 if capability().get(feature)), None)
 
 
 def configure_speed(cfg: Config,
@@ -48,15 +52,22 @@ def configure_speed(cfg: Config,
     runner option (``torch.compile`` of ``train_step``, inductor).
 
     Raises:
-        ValueError: ``amp`` without CUDA on a CPU without native bf16.
+        ValueError: ``amp`` without CUDA on a CPU without native bf16, or
+            for a detector on CPU.
     """
     if amp:
         if torch.cuda.is_available():
             cfg.optim_wrapper.type = 'AmpOptimWrapper'
             cfg.optim_wrapper.setdefault('loss_scale', 'dynamic')
+        elif is_detector(cfg):
+            raise ValueError(
+                '--amp on CPU trains classifiers: mmdet\'s detectors call '
+                'mmcv\'s CPU NMS and RoIAlign, which have no bf16 kernels; '
+                'train detectors in fp32 on CPU (--amp works on CUDA)')
         elif native_bf16_feature():
             cfg.optim_wrapper.type = CPU_BF16
-            cfg.optim_wrapper.pop('loss_scale', None)
+            for amp_only in ('loss_scale', 'dtype'):  # AmpOptimWrapper's
+                cfg.optim_wrapper.pop(amp_only, None)
         else:
             raise ValueError(
                 '--amp needs a CUDA device or a CPU with native bf16 '
@@ -85,9 +96,10 @@ class CPUBF16OptimWrapper(OptimWrapper):
 class ChannelsLastHook(Hook):
     """Train in channels_last memory; save NCHW-contiguous weights.
 
-    ``before_run`` converts the model's parameters and buffers and makes the
+    ``before_run`` converts the model's parameters and buffers, makes the
     data preprocessor return its 4-D image batch (N, C, H, W) in
-    channels_last; ``before_save_checkpoint`` makes the checkpoint's
+    channels_last and gives mmcv's ops (e.g. RoIAlign) dense NCHW inputs
+    (:func:`guard_mmcv_ops`); ``before_save_checkpoint`` makes the checkpoint's
     ``state_dict`` and ``ema_state_dict`` tensors contiguous. Its priority
     puts it after ``EMAHook`` in both: the EMA copy (made in EMAHook's
     ``before_run``) stays NCHW, and the EMA weights it swaps into the
@@ -110,6 +122,7 @@ class ChannelsLastHook(Hook):
         model = runner.model.module if is_model_wrapper(
             runner.model) else runner.model
         model.to(memory_format=torch.channels_last)
+        guard_mmcv_ops(model)
         if self._batch_hook is None:
             self._batch_hook = model.data_preprocessor.register_forward_hook(
                 _channels_last_batch)
@@ -127,6 +140,25 @@ class ChannelsLastHook(Hook):
             for name, value in weights.items():
                 if isinstance(value, torch.Tensor):
                     weights[name] = value.contiguous()
+
+
+def guard_mmcv_ops(model: torch.nn.Module) -> None:
+    """Give every mmcv op module in ``model`` (compiled kernels such as
+    ``RoIAlign`` that index their input as dense NCHW memory) contiguous
+    tensor inputs: channels_last feature maps would otherwise give wrong
+    features. Idempotent."""
+    for module in model.modules():
+        if type(module).__module__.startswith('mmcv.ops.') and \
+                not getattr(module, '_mmregnet_dense_inputs', False):
+            module.register_forward_pre_hook(_dense_inputs)
+            module._mmregnet_dense_inputs = True
+
+
+def _dense_inputs(module, args):
+    """Forward pre-hook: tensor arguments contiguous (NCHW)."""
+    return tuple(
+        arg.contiguous() if isinstance(arg, torch.Tensor) else arg
+        for arg in args)
 
 
 def _channels_last_batch(module, args, batch):

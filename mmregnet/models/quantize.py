@@ -85,7 +85,9 @@ def quantize_int8(model: nn.Module,
     if first is None:
         raise ValueError('calib_inputs is empty: give at least one batch of '
                          'preprocessed images (N, C, H, W)')
-    forward = _TensorForward(switch_to_deploy(copy.deepcopy(model)).eval())
+    # the calibration batches and onnxruntime are CPU float32
+    forward = _TensorForward(
+        switch_to_deploy(copy.deepcopy(model).cpu().float()).eval())
     with torch.no_grad():
         tuple_output = isinstance(forward(first), tuple)
 

@@ -78,7 +78,12 @@ def main(argv=None):
     from mmregnet.engine import (CheckpointError, DatasetNotFoundError,
                                  check_dataset_paths)
     from mmregnet.models import quantize_int8
+    from mmregnet.models.int8_runtime import import_onnxruntime
     args = parse_args(argv)
+    try:
+        import_onnxruntime()
+    except ImportError as error:
+        sys.exit(f'error: {error}')
     for path in (args.config, args.checkpoint):
         if not osp.isfile(path):
             sys.exit(f'error: no such file: {path}')
