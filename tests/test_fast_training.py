@@ -38,6 +38,9 @@ def _config(digits, work_dir, images=64, epochs=1, **options):
     cfg = copy.deepcopy(load_config(CONFIG))
     cfg.merge_from_dict({
         'work_dir': str(work_dir),
+        # a message hub of its own: runners of one config started within
+        # the same second would otherwise share one (and its losses)
+        'experiment_name': Path(work_dir).name,
         'train_dataloader.batch_size': 16,
         'train_dataloader.num_workers': 0,
         'train_dataloader.persistent_workers': False,
