@@ -64,11 +64,16 @@ def read_version():
 
 
 def read_requirements(name):
+    """The requirements of ``requirements/<name>``, ``-r FILE`` included."""
+    requirements = []
     with open(osp.join(HERE, 'requirements', name)) as f:
-        return [
-            line.split('#')[0].strip() for line in f
-            if line.split('#')[0].strip()
-        ]
+        for line in f:
+            line = line.split('#')[0].strip()
+            if line.startswith('-r '):
+                requirements += read_requirements(line[3:].strip())
+            elif line:
+                requirements.append(line)
+    return requirements
 
 
 setup(
