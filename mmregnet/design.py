@@ -208,11 +208,16 @@ ARCH_SETTINGS: Dict[str, RegNetParams] = {
     'regnety_32gf': _y(232, 115.89, 2.53, 20, 232),
 }
 
-#: Archs beyond the 24 that peers publish weights for (no training config):
-#: torchvision's ``regnet_y_128gf`` (timm's ``regnety_1280``), SWAG weights
-#: only. :func:`resolve_arch` (and so the backbone) accepts their names too.
+#: Archs beyond the 24 that peers publish weights for (no ImageNet training
+#: config): the SEER sizes (Goyal et al., 2021; timm's ``regnety_640``,
+#: ``regnety_1280``, ``regnety_2560``, transformers' ``regnet-y-10b-seer``),
+#: of which 128GF is also torchvision's ``regnet_y_128gf`` (SWAG weights).
+#: :func:`resolve_arch` (and so the backbone) accepts their names too.
 EXTRA_ARCH_SETTINGS: Dict[str, RegNetParams] = {
+    'regnety_64gf': _y(352, 147.48, 2.4, 20, 328),
     'regnety_128gf': _y(456, 160.83, 2.52, 27, 264),
+    'regnety_256gf': _y(640, 230.83, 2.53, 27, 373),
+    'regnety_10b': _y(1744, 620.83, 2.52, 27, 1010),
 }
 
 #: Every arch name :func:`resolve_arch` accepts.

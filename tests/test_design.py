@@ -113,7 +113,7 @@ def test_extra_arch_is_torchvisions_regnety_128gf_kept_apart_from_the_24():
     # group_width=264, se_ratio=0.25)
     y128 = RegNetParams(w0=456, wa=160.83, wm=2.52, depth=27, group_w=264,
                         se_ratio=0.25)
-    assert EXTRA_ARCH_SETTINGS == {'regnety_128gf': y128}
+    assert EXTRA_ARCH_SETTINGS['regnety_128gf'] == y128
     assert not set(EXTRA_ARCH_SETTINGS) & set(ARCH_SETTINGS)
     assert NAMED_ARCHS == {**ARCH_SETTINGS, **EXTRA_ARCH_SETTINGS}
     assert resolve_arch('regnety_128gf') == y128
