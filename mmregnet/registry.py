@@ -18,7 +18,7 @@ MODELS = Registry(
     parent=MMENGINE_MODELS,
     scope='mmregnet',
     # mmregnet.weights: the mmregnet:// checkpoints of backbones' init_cfg
-    locations=['mmregnet.models', 'mmregnet.weights'])
+    locations=['mmregnet.models', 'mmregnet.deploy', 'mmregnet.weights'])
 HOOKS = Registry(
     'hook',
     parent=MMENGINE_HOOKS,

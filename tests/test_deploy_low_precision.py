@@ -10,7 +10,7 @@ import torch
 import torch.nn as nn
 
 from mmregnet.models import RegNet, fuse_conv_bn
-from mmregnet.models import fused as fused_module
+from mmregnet.deploy import fused as fused_module
 from tests.helpers import randomise_norms
 
 HALF = (torch.bfloat16, torch.float16)

@@ -6,8 +6,8 @@ import textwrap
 import torch
 
 from mmregnet.models import RegNet
-from mmregnet.models.deploy_plan import OneDNNPlan
-from mmregnet.models.fused import onednn_ops
+from mmregnet.deploy import OneDNNPlan
+from mmregnet.deploy.fused import onednn_ops
 
 from .helpers import run_python
 
@@ -17,7 +17,7 @@ WITHOUT_ONEDNN_OPS = textwrap.dedent('''
     # a torch build without the private oneDNN ops: torch.ops.mkldnn empty
     torch.ops.mkldnn = types.SimpleNamespace()
     from mmregnet.models import RegNet
-    from mmregnet.models.fused import onednn_eligible, onednn_ops
+    from mmregnet.deploy.fused import onednn_eligible, onednn_ops
     from tests.helpers import randomise_norms
 
     torch.manual_seed(0)

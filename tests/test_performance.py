@@ -14,7 +14,8 @@ import pytest
 import torch
 import torch.nn as nn
 
-from mmregnet.models import (FusedConv2d, RegNet, deploy_plan, fuse_conv_bn,
+from mmregnet.deploy import plan as deploy_plan
+from mmregnet.models import (FusedConv2d, RegNet, fuse_conv_bn,
                              switch_to_deploy)
 from tests.helpers import randomise_norms
 

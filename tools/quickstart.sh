@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
-# Set up (idempotent, see tools/setup_env.sh), then the quick start on data
-# that needs no download: scikit-learn's handwritten digits.
+# Set up for classification (idempotent, see tools/setup_env.sh --cls: mmcv-lite,
+# no compiled ops), then the quick start on data that needs no download:
+# scikit-learn's handwritten digits.
 #   1. write the digits as an image-folder dataset (data/digits)
 #   2. train a tiny RegNetY with tools/train.py (20 epochs, ~1-2 min on 2 CPUs)
 #   3. evaluate the last checkpoint with tools/test.py
 #   4. classify one validation image with demo/image_demo.py
 set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-bash "$ROOT/tools/setup_env.sh"
+bash "$ROOT/tools/setup_env.sh" --cls
 cd "$ROOT"
 PY="${MMREGNET_VENV:-$ROOT/.venv}/bin/python"
 CONFIG=configs/quickstart/regnet-tiny_1xb64_digits.py
@@ -30,3 +31,7 @@ IMAGE=$(ls data/digits/val/7/*.png | head -n 1)
 say "4/4 classifying $IMAGE (a 7)"
 "$PY" demo/image_demo.py "$IMAGE" "$CONFIG" --checkpoint "$CHECKPOINT" 2>/dev/null | tail -n 1
 say "validation accuracy of the trained RegNet on 360 held-out digits: $ACCURACY"
+echo "next steps:"
+echo "  source .venv/bin/activate                 # then python tools/train.py, tools/test.py, ... directly"
+echo "  bash tools/run_tests.sh                   # the test suite (builds mmcv's compiled ops once, about 7 minutes)"
+echo "  bash tools/setup_env.sh --det             # detection: mmdet and mmcv's compiled ops, then docs/detection.md"

@@ -10,10 +10,11 @@ from mmengine.evaluator import DumpResults
 from mmengine.runner import Runner
 
 import mmregnet.weights  # noqa: F401  (mmregnet://<name> checkpoints)
-from mmregnet.engine import (CheckpointError, DatasetNotFoundError,
+from mmregnet.engine import (CheckpointError, ConfigError,
+                             DatasetNotFoundError, DetectionStackMissing,
                              add_runner_args, check_dataset_paths,
                              init_cpu_distributed, load_runner_config)
-from mmregnet.models.int8_runtime import ARTIFACT_EXT, Int8Model
+from mmregnet.deploy.int8_runtime import ARTIFACT_EXT, Int8Model
 
 
 def main():
@@ -26,7 +27,10 @@ def main():
     args = parser.parse_args()
     if '://' not in args.checkpoint and not osp.isfile(args.checkpoint):
         sys.exit(f'error: no such checkpoint: {args.checkpoint}')
-    cfg = load_runner_config(args)
+    try:
+        cfg = load_runner_config(args)
+    except (ConfigError, DetectionStackMissing) as error:
+        sys.exit(f'error: {error}')
     if args.checkpoint.endswith(ARTIFACT_EXT):
         try:
             runtime = Int8Model.load(args.checkpoint)  # clear error if not

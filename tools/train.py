@@ -7,7 +7,8 @@ import sys
 from mmengine.runner import Runner
 
 import mmregnet.weights  # noqa: F401  (mmregnet://<name> checkpoints)
-from mmregnet.engine import (CheckpointError, DatasetNotFoundError,
+from mmregnet.engine import (CheckpointError, ConfigError,
+                             DatasetNotFoundError, DetectionStackMissing,
                              add_runner_args, check_dataset_paths,
                              configure_speed, init_cpu_distributed,
                              load_runner_config)
@@ -61,7 +62,11 @@ def merge_args(cfg, args):
 
 def main():
     args = parse_args()
-    cfg = merge_args(load_runner_config(args), args)
+    try:
+        cfg = load_runner_config(args)
+    except (ConfigError, DetectionStackMissing) as error:
+        sys.exit(f'error: {error}')
+    cfg = merge_args(cfg, args)
     try:
         check_dataset_paths(cfg, ['train_dataloader', 'val_dataloader'])
     except DatasetNotFoundError as error:

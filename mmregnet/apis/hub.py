@@ -8,6 +8,7 @@ from typing import Union
 from mmengine.config import Config
 from mmengine.registry import DefaultScope
 
+from ..engine.config import check_detection_stack, read_config
 from ..model_index import is_detector, lookup
 from ..weights import SCHEME, weights_of
 
@@ -20,10 +21,10 @@ def _resolve(model: Union[str, Path, Config],
     if isinstance(model, Config):
         config, name = model, None
     elif str(model).endswith('.py'):
-        config, name = Config.fromfile(str(model)), None
+        config, name = read_config(model), None
     else:
         meta = lookup(str(model))
-        config, name = Config.fromfile(meta.config), meta.name
+        config, name = read_config(meta.config), meta.name
     if pretrained is not True:
         return config, str(pretrained) if pretrained else False
     if name is None:
@@ -53,12 +54,17 @@ def get_model(model: Union[str, Path, Config],
 
     Checkpoints load strictly: one whose keys do not fit the model raises a
     ``ValueError`` naming the missing and unexpected keys; a damaged file a
-    :class:`~mmregnet.engine.CheckpointError` naming it.
+    :class:`~mmregnet.engine.CheckpointError` naming it. A config that is
+    missing or does not parse is a :class:`~mmregnet.engine.ConfigError`
+    (a ``ValueError``); a detector without mmdet or mmcv's compiled ops
+    (mmcv-lite) a :class:`~mmregnet.engine.DetectionStackMissing`.
     """
     from mmengine.runner import load_checkpoint
     config, checkpoint = _resolve(model, pretrained)
     detector = is_detector(config)
     if detector:
+        check_detection_stack('this config' if isinstance(model, Config)
+                              else repr(str(model)))
         built = _build_detector(config, device, **kwargs)
     else:
         from mmpretrain.apis import get_model as build_classifier
@@ -107,7 +113,7 @@ def inference_model(model, images, pretrained: Union[bool, str] = True,
     """
     from mmengine.model import BaseModel
 
-    from ..models.int8_runtime import ARTIFACT_EXT, Int8Classifier
+    from ..deploy.int8_runtime import ARTIFACT_EXT, Int8Classifier
     if isinstance(model, (str, Path)) and str(model).endswith(ARTIFACT_EXT):
         artifact, model = model, Int8Classifier(str(model))
         if not model.runtime.metadata.get('test_pipeline'):

@@ -1,10 +1,13 @@
 """Runtime support for training with mmengine: atomic, weights-only-loadable
-checkpoints and clear errors for damaged ones, CPU torch.distributed, and an
-early check that a config's dataset is on disk; training speed
+checkpoints and clear errors for damaged ones, configs read with one-line
+errors, CPU torch.distributed, early checks that a config's dataset is on
+disk and a detector's mmdet and mmcv ops installed; training speed
 (channels_last, bf16 autocast on CPU, torch.compile)."""
 from .checkpoint import (ATOMIC_BACKEND, AtomicLocalBackend, CheckpointError,
                          PortableCheckpointHook, atomic_write, read_checkpoint,
                          to_plain_data)
+from .config import (ConfigError, DetectionStackMissing,
+                     check_detection_stack, read_config)
 from .data_check import DatasetNotFoundError, check_dataset_paths
 from .launch import add_runner_args, init_cpu_distributed, load_runner_config
 from .speed import (ChannelsLastHook, CPUBF16OptimWrapper, configure_speed,
@@ -13,7 +16,8 @@ from .speed import (ChannelsLastHook, CPUBF16OptimWrapper, configure_speed,
 __all__ = [
     'ATOMIC_BACKEND', 'AtomicLocalBackend', 'CheckpointError',
     'PortableCheckpointHook', 'atomic_write', 'read_checkpoint',
-    'to_plain_data', 'DatasetNotFoundError',
+    'to_plain_data', 'ConfigError', 'DetectionStackMissing',
+    'check_detection_stack', 'read_config', 'DatasetNotFoundError',
     'check_dataset_paths', 'init_cpu_distributed', 'add_runner_args',
     'load_runner_config', 'ChannelsLastHook', 'CPUBF16OptimWrapper',
     'configure_speed', 'native_bf16_feature'

@@ -8,6 +8,9 @@ import torch
 import torch.distributed as dist
 from mmengine.config import Config, DictAction
 
+from ..model_index import is_detector
+from .config import check_detection_stack, read_config
+
 
 def init_cpu_distributed(cfg) -> bool:
     """Start a gloo process group for ``launcher='pytorch'`` without CUDA.
@@ -49,9 +52,17 @@ def load_runner_config(args) -> Config:
     """The config of ``args.config`` with the shared options applied; the
     work dir defaults to ``work_dirs/<config name>``. A data loader set to
     ``num_workers=0`` (e.g. by ``--cfg-options``) drops the configs'
-    ``persistent_workers=True``, which torch refuses without workers."""
+    ``persistent_workers=True``, which torch refuses without workers.
+
+    A config that is missing or does not parse is a
+    :class:`~mmregnet.engine.config.ConfigError`, a detector's without mmdet
+    or mmcv's compiled ops a
+    :class:`~mmregnet.engine.config.DetectionStackMissing` (one line each).
+    """
     os.environ.setdefault('LOCAL_RANK', str(args.local_rank))
-    cfg = Config.fromfile(args.config)
+    cfg = read_config(args.config)
+    if is_detector(cfg):
+        check_detection_stack(args.config)
     cfg.launcher = args.launcher
     if args.cfg_options:
         cfg.merge_from_dict(args.cfg_options)

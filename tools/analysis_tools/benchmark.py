@@ -292,7 +292,7 @@ def conv_profile(arch: str, batch: int, args, reps: int = 5) -> List[str]:
     """Where the deployed mmregnet's eval time goes: time and GFLOP/s of
     its convolutions by kind (stem, 1x1, grouped 3x3), timed one by one
     with hooks (synchronising CUDA around each layer)."""
-    from mmregnet.models.fused import FusedConv2d
+    from mmregnet.deploy import FusedConv2d
     model, _ = prepare(build('mmregnet', arch), 'deploy', args.device,
                        args.dtype, train=False)
     x = torch.randn(batch, 3, args.input_size, args.input_size,

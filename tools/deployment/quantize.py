@@ -78,7 +78,7 @@ def main(argv=None):
     from mmregnet.engine import (CheckpointError, DatasetNotFoundError,
                                  check_dataset_paths)
     from mmregnet.models import quantize_int8
-    from mmregnet.models.int8_runtime import import_onnxruntime
+    from mmregnet.deploy.int8_runtime import import_onnxruntime
     args = parse_args(argv)
     try:
         import_onnxruntime()

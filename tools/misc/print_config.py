@@ -1,7 +1,10 @@
 """Print a config with all its bases merged (and --cfg-options applied)."""
 import argparse
+import sys
 
-from mmengine.config import Config, DictAction
+from mmengine.config import DictAction
+
+from mmregnet.engine.config import ConfigError, read_config
 
 
 def main():
@@ -9,7 +12,10 @@ def main():
     parser.add_argument('config', help='config file')
     parser.add_argument('--cfg-options', nargs='+', action=DictAction)
     args = parser.parse_args()
-    cfg = Config.fromfile(args.config)
+    try:
+        cfg = read_config(args.config)
+    except ConfigError as error:
+        sys.exit(f'error: {error}')
     if args.cfg_options:
         cfg.merge_from_dict(args.cfg_options)
     print(cfg.pretty_text)

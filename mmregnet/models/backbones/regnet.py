@@ -21,11 +21,11 @@ from mmcv.cnn.bricks import DropPath
 from mmengine.model import BaseModule
 from torch.nn.modules.batchnorm import _BatchNorm
 
+from ...deploy.fused import check_deployable, fuse_conv_bn
+from ...deploy.plan import OneDNNPlan
 from ...design import (ArchLike, Complexity, StageSpec, check_int, complexity,
                        resolve_arch, stage_specs)
 from ...registry import MODELS
-from ..deploy_plan import OneDNNPlan
-from ..fused import check_deployable, fuse_conv_bn
 
 
 def _norm(norm_cfg: dict, channels: int) -> nn.Module:
@@ -279,7 +279,7 @@ class RegNet(BaseModule):
         self.norm_eval = norm_eval
         self.zero_init_residual = zero_init_residual
         self.deploy = False
-        #: deploy mode's CPU execution plan (:mod:`..deploy_plan`), if any
+        #: deploy mode's CPU execution plan (:mod:`mmregnet.deploy.plan`), if any
         self.deploy_plan = None
 
         self.conv1 = nn.Conv2d(
@@ -382,7 +382,7 @@ class RegNet(BaseModule):
         Outputs stay equal (up to float rounding); the stem and every block
         become conv + bias (+ residual) + activation, which on CPU run as
         fused oneDNN kernels in the execution plan of
-        :class:`~mmregnet.models.deploy_plan.OneDNNPlan`. The norms must be
+        :class:`~mmregnet.deploy.plan.OneDNNPlan`. The norms must be
         BatchNorms in eval mode (``RuntimeError`` otherwise: call
         ``model.eval()`` first). The state dict changes to the deploy format
         (see the module docstring); build ``RegNet(..., deploy=True)`` to

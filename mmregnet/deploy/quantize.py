@@ -65,7 +65,7 @@ def quantize_int8(model: nn.Module,
             few hundred images of the training data are plenty.
 
     Returns:
-        An :class:`~mmregnet.models.int8_runtime.Int8Model` whose
+        An :class:`~mmregnet.deploy.int8_runtime.Int8Model` whose
         ``forward(x)`` returns what ``model(x, mode='tensor')`` (classifier)
         or ``model(x)`` (backbone) returns; :meth:`Int8Model.save` writes
         it as a ``.onnx`` artifact.

@@ -1,6 +1,6 @@
 """CPU execution plan of a deployed RegNet (see ``RegNet.switch_to_deploy``).
 
-The deployed stem and blocks are :class:`~mmregnet.models.fused.FusedConv2d`
+The deployed stem and blocks are :class:`~mmregnet.deploy.fused.FusedConv2d`
 s, which run oneDNN's fused kernels for channels_last and oneDNN-blocked
 input. This plan chooses how a batch goes through them: the stages whose
 input has at least ``MICRO_BATCH_MIN_PIXELS`` pixels run in micro-batches of
@@ -62,7 +62,7 @@ class OneDNNPlan:
     @staticmethod
     def applies_to(x: torch.Tensor) -> bool:
         """Whether ``x`` can take this plan (see
-        :func:`~mmregnet.models.fused.onednn_eligible`)."""
+        :func:`~mmregnet.deploy.fused.onednn_eligible`)."""
         return onednn_eligible(x)
 
     def micro_batched_stages(self, x: torch.Tensor) -> int:

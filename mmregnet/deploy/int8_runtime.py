@@ -1,5 +1,5 @@
 """int8 artifacts and their runtime: the ONNX files that
-:func:`mmregnet.models.quantize_int8` makes (QDQ graphs, int8 weights per
+:func:`mmregnet.deploy.quantize_int8` makes (QDQ graphs, int8 weights per
 output channel, uint8 activations), run with onnxruntime's CPU kernels.
 
 An artifact is one protobuf file: the graph, its weights and, in the

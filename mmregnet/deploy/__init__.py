@@ -1,0 +1,23 @@
+"""The deploy runtime: what runs a trained RegNet fast, beside
+:mod:`mmregnet.models` (what the network is).
+
+- :mod:`.fused`: BatchNorm folding and the fused oneDNN convolution kernels
+  (:class:`FusedConv2d`, :func:`fuse_conv_bn`, :func:`switch_to_deploy`);
+- :mod:`.plan`: the CPU execution plan of a deployed backbone
+  (:class:`OneDNNPlan`: micro-batches, oneDNN's blocked layout);
+- :mod:`.quantize` and :mod:`.int8_runtime`: int8 post-training
+  quantization with onnxruntime and its artifacts (:func:`quantize_int8`,
+  :class:`Int8Model`, :class:`Int8Classifier`).
+
+The backbone's ``switch_to_deploy()`` / ``deploy=True`` uses the first two;
+the names stay importable from :mod:`mmregnet.models` as well.
+"""
+from .fused import FusedConv2d, fuse_conv_bn, switch_to_deploy
+from .int8_runtime import Int8Classifier, Int8Model
+from .plan import OneDNNPlan
+from .quantize import quantize_int8
+
+__all__ = [
+    'FusedConv2d', 'fuse_conv_bn', 'switch_to_deploy', 'OneDNNPlan',
+    'Int8Classifier', 'Int8Model', 'quantize_int8'
+]
