@@ -141,6 +141,22 @@ def test_install_requires_are_ranges_and_constraints_the_verified_versions(
             f'verified {name}=={pins[name]} is outside {requirement}'
 
 
+def test_classification_takes_either_mmcv_build_and_det_the_compiled(dists):
+    # mmcv-lite and the compiled mmcv are two distributions of one package:
+    # install_requires must name neither (pip would build mmcv next to a
+    # user's mmcv-lite), the det extra the compiled one
+    required = [
+        Requirement(line.split(':', 1)[1].strip())
+        for line in _wheel_metadata(dists, 'METADATA').splitlines()
+        if line.startswith('Requires-Dist:')
+    ]
+    plain = {r.name for r in required if r.marker is None}
+    det = {r.name for r in required
+           if r.marker is not None and r.marker.evaluate({'extra': 'det'})}
+    assert not {'mmcv', 'mmcv-lite'} & plain
+    assert {'mmcv', 'mmdet'} <= det
+
+
 @pytest.mark.parametrize('extra', ['', '[det]'])
 def test_dry_run_install_of_the_wheel_changes_none_of_the_stack(
         dists, extra, tmp_path):

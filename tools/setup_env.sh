@@ -1,10 +1,24 @@
 #!/usr/bin/env bash
 # Prepare the verified environment in $MMREGNET_VENV (default: .venv in the repo).
 # Idempotent: every step checks what is already there and skips finished work.
-# The versions are those of requirements/constraints.txt (torch, torchvision, mmengine,
-# mmcv with compiled ops, built once from its source distribution and cached in
-# $MMREGNET_CACHE, mmpretrain, mmdet, the test and lint tools); then mmregnet itself (editable).
+#
+#   bash tools/setup_env.sh          everything: classification, detection, tests (= --det)
+#   bash tools/setup_env.sh --cls    classification only (what tools/quickstart.sh needs)
+#
+# The versions are those of requirements/constraints.txt. mmcv comes in one of two builds,
+# which own the same `mmcv` import package (one is uninstalled before the other goes in):
+# - compiled mmcv (its C++ ops: NMS, RoIAlign, ... for mmdet), built once from its source
+#   distribution (about 7 minutes on 2 cores) and cached in $MMREGNET_CACHE/wheels;
+# - mmcv-lite, the same release without compiled ops (seconds to install), enough for
+#   classification. --cls installs it unless a compiled mmcv is installed or its wheel cached.
+# MMREGNET_MMCV=lite with --cls replaces a compiled mmcv by mmcv-lite.
 set -euo pipefail
+MODE=det
+case "${1:-}" in
+  --cls) MODE=cls ;;
+  --det | "") MODE=det ;;
+  *) echo "usage: bash tools/setup_env.sh [--cls | --det]" >&2; exit 2 ;;
+esac
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 VENV=${MMREGNET_VENV:-$ROOT/.venv}
 CACHE=${MMREGNET_CACHE:-$HOME/.cache/mmregnet}
@@ -52,14 +66,48 @@ if ! installed mmengine "$MMENGINE_VERSION"; then
   pipq mmengine
 fi
 
-# mmcv with compiled ops. A user's own mmcv < 2.2 whose ops import is kept as it is.
-if "$PY" -c "import mmcv, mmcv.ops, sys; from packaging.version import Version as V; sys.exit(0 if V('2.0.0') <= V(mmcv.__version__) < V('2.2.0') else 1)" 2>/dev/null; then
-  say "mmcv $("$PY" -c 'import mmcv; print(mmcv.__version__)') with compiled ops present"
+# mmcv: compiled (detection) or mmcv-lite (classification only); see the top of this file.
+mmcv_build() {  # compiled (>= 2.0, < 2.2, with ops) | lite | none: the mmcv installed
+  "$PY" - <<'PYEOF' 2>/dev/null || echo none
+import glob, os, importlib.metadata as md, importlib.util as iu
+names = {d.metadata['Name'].lower() for d in md.distributions()}
+spec = iu.find_spec('mmcv')  # where `import mmcv` finds it, not imported
+ops = spec is not None and any(glob.glob(os.path.join(p, '_ext*.so'))
+                               for p in spec.submodule_search_locations)
+supported = 'mmcv' in names and md.version('mmcv').split('.')[:2] in (['2', '0'], ['2', '1'])
+if supported and ops:
+    print('compiled')
+elif 'mmcv-lite' in names:
+    print('lite')
+else:
+    print('none')
+PYEOF
+}
+uninstall() { "$PY" -m pip uninstall --disable-pip-version-check -q -y "$@"; }
+mkdir -p "$CACHE/wheels" "$CACHE/src"
+CACHED_WHEEL=$(ls "$CACHE"/wheels/mmcv-$MMCV_VERSION-*.whl 2>/dev/null | head -n 1 || true)
+HAVE=$(mmcv_build)
+if [ "$MODE" = cls ] && [ "${MMREGNET_MMCV:-}" = lite ] && [ "$HAVE" = compiled ]; then
+  say "MMREGNET_MMCV=lite: replacing the compiled mmcv by mmcv-lite"
+  uninstall mmcv
+  HAVE=none
+fi
+if [ "$HAVE" = compiled ] && [ "$MODE" = det ] && ! "$PY" -c "import mmcv.ops" 2>/dev/null; then
+  HAVE=broken   # its ops do not import: replaced below
+fi
+if [ "$HAVE" = compiled ]; then
+  say "mmcv: compiled mmcv $("$PY" -c "import importlib.metadata as md; print(md.version('mmcv'))") present (kept; serves classification and detection)"
+elif [ "$MODE" = cls ] && { [ -z "$CACHED_WHEEL" ] || [ "${MMREGNET_MMCV:-}" = lite ]; }; then
+  if [ "$HAVE" = lite ]; then
+    say "mmcv: mmcv-lite $MMCV_VERSION present (classification; 'bash tools/setup_env.sh --det' adds detection)"
+  else
+    pipq "mmcv-lite==$MMCV_VERSION"
+    say "mmcv: installed mmcv-lite $MMCV_VERSION, no compiled ops: classification needs none ('bash tools/setup_env.sh --det' builds them for detection)"
+  fi
 else
-  mkdir -p "$CACHE/wheels" "$CACHE/src"
-  WHEEL=$(ls "$CACHE"/wheels/mmcv-$MMCV_VERSION-*.whl 2>/dev/null | head -n 1 || true)
+  WHEEL=$CACHED_WHEEL
   if [ -z "$WHEEL" ]; then
-    say "building mmcv $MMCV_VERSION with CPU ops from source: about 15 minutes on 2 cores, once (cached in $CACHE/wheels)"
+    say "building mmcv $MMCV_VERSION with CPU ops from source: about 7 minutes on 2 cores, once (cached in $CACHE/wheels)"
     SDIST=$(ls "$CACHE"/src/mmcv-$MMCV_VERSION.tar.gz 2>/dev/null || true)
     if [ -z "$SDIST" ]; then
       "$PY" -m pip download --disable-pip-version-check -q --no-deps --no-binary :all: "mmcv==$MMCV_VERSION" -d "$CACHE/src"
@@ -81,27 +129,54 @@ else
     mv "$WHEEL_BUILT" "$CACHE/wheels/"   # same filesystem rename only after a complete build
     WHEEL="$CACHE/wheels/$(basename "$WHEEL_BUILT")"
     rm -rf "$BUILD"
+    WHY="built from source and cached in $CACHE/wheels"
   else
-    say "reusing cached mmcv wheel $WHEEL"
+    WHY="from the cached wheel $WHEEL"
+  fi
+  # both builds own the `mmcv` import package: remove the other one first, never after
+  if [ "$HAVE" = lite ]; then
+    say "removing mmcv-lite before the compiled mmcv goes in"
+    uninstall mmcv-lite
+  elif "$PY" -c "import importlib.metadata as md; md.version('mmcv')" 2>/dev/null; then
+    uninstall mmcv   # an mmcv whose ops do not import, or outside the supported range
   fi
   pipq "$WHEEL"
-  "$PY" -c "import mmcv.ops; print('mmcv', mmcv.__version__, 'ops OK')"
+  "$PY" -c "import mmcv.ops" || { echo "the compiled mmcv does not import its ops" >&2; exit 1; }
+  say "mmcv: installed the compiled mmcv $MMCV_VERSION ($WHY): its ops serve mmdet's detectors"
 fi
 
-if installed mmpretrain "$MMPRETRAIN_VERSION" && installed mmdet "$MMDET_VERSION"; then
+if [ "$MODE" = cls ]; then
+  if installed mmpretrain "$MMPRETRAIN_VERSION"; then
+    say "mmpretrain $MMPRETRAIN_VERSION present"
+  else
+    say "installing mmpretrain $MMPRETRAIN_VERSION"
+    pipq mmpretrain
+  fi
+elif installed mmpretrain "$MMPRETRAIN_VERSION" && installed mmdet "$MMDET_VERSION"; then
   say "mmpretrain $MMPRETRAIN_VERSION / mmdet $MMDET_VERSION present"
 else
   say "installing mmpretrain $MMPRETRAIN_VERSION and mmdet $MMDET_VERSION"
   pipq mmpretrain mmdet
 fi
-STAMP="$VENV/.mmregnet-requirements"
+# what mmregnet needs besides (--cls: its runtime requirements and scikit-learn for the
+# quick start's digits; else the test requirements too), then mmregnet itself (editable)
 WANT=$(cat "$ROOT"/requirements/*.txt "$ROOT/setup.py" | md5sum | cut -d' ' -f1)
-if [ "$(cat "$STAMP" 2>/dev/null)" = "$WANT" ] && [ -e "$ROOT/mmregnet/.mim/model-index.yml" ] \
-    && "$PY" -c "import mmregnet" 2>/dev/null; then
-  say "test requirements and mmregnet (editable) present"
+STAMP="$VENV/.mmregnet-requirements"
+if [ "$(cat "$STAMP" 2>/dev/null)" = "$WANT det" ] || [ "$(cat "$STAMP" 2>/dev/null)" = "$WANT $MODE" ]; then
+  DONE=1
 else
-  say "installing test requirements and mmregnet (editable)"
-  pipq -r "$ROOT/requirements/tests.txt"
+  DONE=0
+fi
+if [ "$DONE" = 1 ] && [ -e "$ROOT/mmregnet/.mim/model-index.yml" ] && "$PY" -c "import mmregnet" 2>/dev/null; then
+  say "requirements and mmregnet (editable) present"
+else
+  if [ "$MODE" = cls ]; then
+    say "installing mmregnet's requirements, scikit-learn and mmregnet (editable)"
+    pipq -r "$ROOT/requirements/runtime.txt" scikit-learn
+  else
+    say "installing test requirements and mmregnet (editable)"
+    pipq -r "$ROOT/requirements/tests.txt"
+  fi
   # with setuptools and wheel present and no pyproject.toml, pip installs in setup.py develop
   # mode: the install's location is the repository, where mim finds mmregnet/.mim (links)
   pipq --no-build-isolation --no-deps -e "$ROOT"
@@ -110,6 +185,6 @@ else
       "without mmregnet/.mim; mim needs the setup.py develop install of pip < 25.3" >&2
     exit 1
   }
-  echo "$WANT" > "$STAMP"
+  echo "$WANT $MODE" > "$STAMP"
 fi
 "$PY" -c "import mmregnet; print('mmregnet', mmregnet.__version__, 'ready in $VENV')"
