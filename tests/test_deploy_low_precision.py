@@ -9,8 +9,8 @@ import pytest
 import torch
 import torch.nn as nn
 
-from mmregnet.models import RegNet, fuse_conv_bn
 from mmregnet.deploy import fused as fused_module
+from mmregnet.models import RegNet, fuse_conv_bn
 from tests.helpers import randomise_norms
 
 HALF = (torch.bfloat16, torch.float16)

@@ -5,9 +5,9 @@ import textwrap
 
 import torch
 
-from mmregnet.models import RegNet
 from mmregnet.deploy import OneDNNPlan
 from mmregnet.deploy.fused import onednn_ops
+from mmregnet.models import RegNet
 
 from .helpers import run_python
 

@@ -15,8 +15,7 @@ import torch
 import torch.nn as nn
 
 from mmregnet.deploy import plan as deploy_plan
-from mmregnet.models import (FusedConv2d, RegNet, fuse_conv_bn,
-                             switch_to_deploy)
+from mmregnet.models import FusedConv2d, RegNet, fuse_conv_bn, switch_to_deploy
 from tests.helpers import randomise_norms
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -10,11 +10,11 @@ from mmengine.evaluator import DumpResults
 from mmengine.runner import Runner
 
 import mmregnet.weights  # noqa: F401  (mmregnet://<name> checkpoints)
+from mmregnet.deploy.int8_runtime import ARTIFACT_EXT, Int8Model
 from mmregnet.engine import (CheckpointError, ConfigError,
                              DatasetNotFoundError, DetectionStackMissing,
                              add_runner_args, check_dataset_paths,
                              init_cpu_distributed, load_runner_config)
-from mmregnet.deploy.int8_runtime import ARTIFACT_EXT, Int8Model
 
 
 def main():

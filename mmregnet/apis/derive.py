@@ -15,6 +15,7 @@ from mmengine.config import Config
 
 from ..design import ArchLike, stage_specs
 from ..engine import atomic_write
+from ..engine.config import read_config
 
 #: pipeline transform keys holding image sizes (mmpretrain and mmdet)
 SIZE_KEYS = ('scale', 'scales', 'crop_size', 'img_scale')
@@ -32,11 +33,10 @@ def parse_count(text: str) -> float:
 
 
 def load_regnet_config(path: str) -> Config:
-    """The config at ``path``; ``ValueError`` unless its model has an
-    ``mmregnet.RegNet`` backbone."""
-    if not osp.isfile(path):
-        raise ValueError(f'config {path!r} does not exist')
-    cfg = Config.fromfile(path)
+    """The config at ``path``; ``ValueError`` (a
+    :class:`~mmregnet.engine.ConfigError` for a file that is missing or does
+    not parse) unless its model has an ``mmregnet.RegNet`` backbone."""
+    cfg = read_config(path)
     backbone = cfg.get('model', {}).get('backbone', {})
     if backbone.get('type') not in ('mmregnet.RegNet', 'RegNet') or \
             'arch' not in backbone:

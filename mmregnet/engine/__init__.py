@@ -6,8 +6,8 @@ disk and a detector's mmdet and mmcv ops installed; training speed
 from .checkpoint import (ATOMIC_BACKEND, AtomicLocalBackend, CheckpointError,
                          PortableCheckpointHook, atomic_write, read_checkpoint,
                          to_plain_data)
-from .config import (ConfigError, DetectionStackMissing,
-                     check_detection_stack, read_config)
+from .config import (ConfigError, DetectionStackMissing, check_detection_stack,
+                     read_config)
 from .data_check import DatasetNotFoundError, check_dataset_paths
 from .launch import add_runner_args, init_cpu_distributed, load_runner_config
 from .speed import (ChannelsLastHook, CPUBF16OptimWrapper, configure_speed,

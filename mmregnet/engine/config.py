@@ -10,8 +10,9 @@ from mmengine.config import Config
 
 #: how to install what detection needs, from a checkout and with pip
 DETECTION_INSTALL = (
-    'run `bash tools/setup_env.sh --det` (from a pip install: `pip uninstall '
-    '-y mmcv-lite; mim install "mmcv>=2.0,<2.2"; pip install "mmdet>=3.3,<4"`)')
+    'run `bash tools/setup_env.sh --det` (from a pip install: `pip '
+    'uninstall -y mmcv-lite; mim install "mmcv>=2.0,<2.2"; '
+    'pip install "mmdet>=3.3,<4"`)')
 
 
 class ConfigError(ValueError):
@@ -32,8 +33,8 @@ def read_config(path) -> Config:
     try:
         return Config.fromfile(path)
     except SyntaxError as error:
-        where, line, message = _syntax_error(path) or (path, error.lineno,
-                                                        error.msg)
+        found = _syntax_error(path)
+        where, line, message = found or (path, error.lineno, error.msg)
         at = f' line {line}' if line else ''
         raise ConfigError(
             f'config {where}{at} does not parse: {message}') from None

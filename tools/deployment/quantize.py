@@ -75,10 +75,11 @@ def parse_args(argv=None):
 
 def main(argv=None):
     from mmregnet.apis import get_model, is_detector
-    from mmregnet.engine import (CheckpointError, DatasetNotFoundError,
-                                 check_dataset_paths)
-    from mmregnet.models import quantize_int8
+    from mmregnet.deploy import quantize_int8
     from mmregnet.deploy.int8_runtime import import_onnxruntime
+    from mmregnet.engine import (CheckpointError, ConfigError,
+                                 DatasetNotFoundError, check_dataset_paths,
+                                 read_config)
     args = parse_args(argv)
     try:
         import_onnxruntime()
@@ -87,7 +88,10 @@ def main(argv=None):
     for path in (args.config, args.checkpoint):
         if not osp.isfile(path):
             sys.exit(f'error: no such file: {path}')
-    cfg = Config.fromfile(args.config)
+    try:
+        cfg = read_config(args.config)
+    except ConfigError as error:
+        sys.exit(f'error: {error}')
     if args.cfg_options:
         cfg.merge_from_dict(args.cfg_options)
     if is_detector(cfg):

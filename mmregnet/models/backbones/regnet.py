@@ -279,7 +279,7 @@ class RegNet(BaseModule):
         self.norm_eval = norm_eval
         self.zero_init_residual = zero_init_residual
         self.deploy = False
-        #: deploy mode's CPU execution plan (:mod:`mmregnet.deploy.plan`), if any
+        #: deploy mode's CPU execution plan (:mod:`mmregnet.deploy.plan`)
         self.deploy_plan = None
 
         self.conv1 = nn.Conv2d(
