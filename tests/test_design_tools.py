@@ -62,7 +62,8 @@ def test_scaled_detection_config_feeds_the_new_widths_to_the_fpn(tmp_path):
 
 
 @pytest.mark.parametrize('args, words', [
-    (['no/such.py', '--factor', '2', '--out', 'x.py'], 'no such config file: no/such.py'),
+    (['no/such.py', '--factor', '2', '--out', 'x.py'],
+     'no such config file: no/such.py'),
     ([DIGITS, '--factor', '2', '--out', 'x.txt'], '.py config'),
     ([DIGITS, '--factor', '-1', '--out', 'x.py'], 'factor=-1.0'),
     ([DIGITS, '--flops', '2M', '--out', 'x.py'], 'nearest: factor'),
