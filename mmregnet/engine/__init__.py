@@ -1,11 +1,14 @@
 """Runtime support for training with mmengine: atomic, weights-only-loadable
 checkpoints and clear errors for damaged ones, CPU torch.distributed, and an
 early check that a config's dataset is on disk; training speed
-(channels_last, bf16 autocast on CPU, torch.compile)."""
+(channels_last, bf16 autocast on CPU, torch.compile); sharded training
+(FSDP) and its memory plan."""
 from .checkpoint import (ATOMIC_BACKEND, AtomicLocalBackend, CheckpointError,
                          PortableCheckpointHook, atomic_write, read_checkpoint,
                          to_plain_data)
 from .data_check import DatasetNotFoundError, check_dataset_paths
+from .fsdp import (FSDP_STRATEGY, RegNetFSDPStrategy, build_runner,
+                   configure_fsdp, regnet_wrap_policy, wrap_units)
 from .launch import add_runner_args, init_cpu_distributed, load_runner_config
 from .speed import (ChannelsLastHook, CPUBF16OptimWrapper, configure_speed,
                     native_bf16_feature)
@@ -16,5 +19,7 @@ __all__ = [
     'to_plain_data', 'DatasetNotFoundError',
     'check_dataset_paths', 'init_cpu_distributed', 'add_runner_args',
     'load_runner_config', 'ChannelsLastHook', 'CPUBF16OptimWrapper',
-    'configure_speed', 'native_bf16_feature'
+    'configure_speed', 'native_bf16_feature', 'FSDP_STRATEGY',
+    'RegNetFSDPStrategy', 'build_runner', 'configure_fsdp',
+    'regnet_wrap_policy', 'wrap_units'
 ]
