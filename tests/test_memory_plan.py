@@ -11,8 +11,8 @@ import pytest
 
 from mmregnet.design import complexity, stage_specs
 from mmregnet.engine.memory_plan import (GB, TrainingSetup, parameter_count,
-                                         parse_memory, plan,
-                                         setup_from_config, smallest_fit)
+                                         parse_memory, plan, setup_from_config,
+                                         smallest_fit)
 from tests.helpers import load_config
 from tools.analysis_tools import plan_memory
 
@@ -100,8 +100,8 @@ def test_memory_sizes_parse_in_decimal_units():
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize('case', ['regnety_400mf:16:160',
-                                  'regnety_400mf:16:160:cp'])
+@pytest.mark.parametrize('case', ['regnety_400mf:32:160',
+                                  'regnety_400mf:32:160:cp'])
 def test_plan_agrees_with_measured_cpu_training_steps(case):
     result = subprocess.run(
         [sys.executable, 'tools/analysis_tools/benchmark_memory.py',

@@ -6,7 +6,7 @@
 # tools/analysis_tools/plan_memory.py CONFIG --gpus 8 --gpu-mem 80G:
 #   strategy  devices  weights  grads  optim  gathered  acts  total  fits
 #        DDP        8     37.4   37.4   37.4      37.4  27.3  177.0    no
-#       FSDP        8      4.7    4.7    4.7      16.4  27.3   57.7   yes
+#       FSDP        8      4.7    4.7    4.7      16.5  27.3   57.9   yes
 #   DDP: does not fit (every device holds everything)
 #   FSDP: fits on 4 or more devices
 _base_ = './regnety-128gf_fsdp-8xb32_in1k-ft.py'

@@ -10,7 +10,7 @@
 # tools/analysis_tools/plan_memory.py CONFIG --gpus 8 --gpu-mem 80G:
 #   strategy  devices  weights  grads  optim  gathered  acts  total  fits
 #        DDP        8      2.6    2.6    2.6       2.6   7.2   17.6   yes
-#       FSDP        8      0.3    0.3    0.3       1.1   7.2    9.3   yes
+#       FSDP        8      0.3    0.3    0.3       1.1   7.2    9.4   yes
 #   DDP: fits (the same on any number of devices)
 #   FSDP: fits on 1 or more devices
 _base_ = [

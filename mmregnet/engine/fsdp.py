@@ -4,8 +4,10 @@ with :class:`RegNetFSDPStrategy`, PyTorch's FullyShardedDataParallel on CUDA
 
 FSDP keeps 1/N of every parameter, gradient and optimizer state on each of
 N processes and gathers one unit's weights just before it runs. The units
-are the RegNet blocks and the head; the stem, neck and data preprocessor
-stay in the root unit (a few thousand parameters).
+are the RegNet blocks; the stem, neck and head form the root unit, which
+is gathered for the whole forward: mmpretrain's heads are called through
+their own methods (``head.loss``), which an FSDP unit of their own would
+not gather.
 """
 import functools
 import os
@@ -35,8 +37,8 @@ _BF16_MIXED_PRECISION = dict(
 
 
 def wrap_units(model: nn.Module) -> List[nn.Module]:
-    """The modules of ``model`` that become FSDP units: every
-    :class:`RegNetBlock` and the classifier's ``head``.
+    """The modules of ``model`` that become FSDP units: its
+    :class:`RegNetBlock` s.
 
     Raises:
         ValueError: ``model`` has no RegNet block.
@@ -46,8 +48,7 @@ def wrap_units(model: nn.Module) -> List[nn.Module]:
         raise ValueError(
             f'--fsdp shards the blocks of mmregnet.RegNet backbones; '
             f'{type(model).__name__} has none')
-    head = getattr(model, 'head', None)
-    return blocks + ([head] if isinstance(head, nn.Module) else [])
+    return blocks
 
 
 def regnet_wrap_policy(model: nn.Module) -> Callable:
@@ -102,8 +103,8 @@ class RegNetFSDPStrategy(FSDPStrategy):
         units = len(wrap_units(model))
         model = super()._wrap_model(model)
         self.logger.info(f'FSDP over {dist.get_world_size()} processes: '
-                         f'{units} units (RegNet blocks and head) and the '
-                         'root (stem, neck)')
+                         f'{units} RegNet block units and the root (stem, '
+                         'neck, head)')
         return model
 
     def load_optim_state_dict(self, state_dict: dict) -> None:

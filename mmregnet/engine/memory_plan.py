@@ -8,8 +8,9 @@ momentum 1, Adam 2), N devices and b images per device:
 - DDP: weights 4P, gradients 4P, DDP's gradient buckets 4P, optimizer 4kP
   bytes (bf16 autocast adds a 2P cache of bf16 weights);
 - FSDP (full sharding): weights, gradients and optimizer state / N, plus
-  the gathered weights of the two largest units (the running one and the
-  prefetched one) and the unsharded gradient of the largest;
+  the gathered weights of the root unit (stem and head, held through the
+  step) and of the two largest blocks (the running one and the prefetched
+  one), and the unsharded gradient of the largest block;
 - activations (both): what autograd saves for the backward pass, b times
   the per-image count of :func:`activation_elements`, 4 bytes (2 under
   bf16 autocast / mixed precision).
@@ -116,29 +117,33 @@ def _stem_output(setup: TrainingSetup) -> int:
 def parameter_count(setup: TrainingSetup) -> int:
     """P: stem, blocks and the linear head (equals
     ``design.complexity(...).params`` and the built model's)."""
-    return sum(unit_parameters(setup)) + 9 * setup.in_channels * \
-        setup.stem_channels + 2 * setup.stem_channels
+    return sum(block_parameters(setup)) + root_parameters(setup)
 
 
-def unit_parameters(setup: TrainingSetup) -> List[int]:
-    """Parameters of each FSDP unit: every block, then the head."""
-    head = (setup.stages[-1].width + 1) * setup.num_classes
-    return [block.params for block in _blocks(setup)] + [head]
+def block_parameters(setup: TrainingSetup) -> List[int]:
+    """Parameters of each block (an FSDP unit each)."""
+    return [block.params for block in _blocks(setup)]
+
+
+def root_parameters(setup: TrainingSetup) -> int:
+    """Parameters of FSDP's root unit: the stem and the linear head."""
+    stem = (9 * setup.in_channels + 2) * setup.stem_channels
+    return stem + (setup.stages[-1].width + 1) * setup.num_classes
 
 
 def activation_elements(setup: TrainingSetup) -> int:
     """Peak elements per image held for the backward pass: the input, the
-    stem's conv and norm outputs, every block's :attr:`_Block.saved`, and
-    two gradients of the largest activation (the backward pass's working
-    set). With ``with_cp`` a block keeps only its output and the block
-    being recomputed holds its full set."""
+    stem's conv and norm outputs and every block's :attr:`_Block.saved`
+    (the backward pass frees the large early-stage tensors only at its
+    end). With ``with_cp`` a block keeps only its output, and the block
+    being recomputed holds its full set plus two gradients of its largest
+    tensor."""
     blocks = list(_blocks(setup))
     fixed = setup.in_channels * setup.input_size**2 + 2 * _stem_output(setup)
-    working = 2 * max(b.largest for b in blocks)
     if not setup.with_cp:
-        return fixed + sum(b.saved for b in blocks) + working
-    return fixed + sum(b.output for b in blocks) + \
-        max(b.saved for b in blocks) + working
+        return fixed + sum(b.saved for b in blocks)
+    return fixed + sum(b.output for b in blocks) + max(
+        b.saved + 2 * b.largest for b in blocks)
 
 
 @dataclass(frozen=True)
@@ -175,9 +180,9 @@ def plan(setup: TrainingSetup, strategy: str, devices: int) -> MemoryPlan:
     if strategy == 'DDP':
         gathered = 4 * params + 2 * params * setup.amp
     else:
-        two_largest = sorted(unit_parameters(setup))[-2:]
-        gathered = (2 if setup.amp else 4) * sum(two_largest) + \
-            4 * two_largest[-1]
+        two_largest = sorted(block_parameters(setup))[-2:]
+        gathered = (2 if setup.amp else 4) * (
+            sum(two_largest) + root_parameters(setup)) + 4 * two_largest[-1]
     return MemoryPlan(strategy, devices, weights, weights, optimizer,
                       gathered, activations)
 

@@ -24,7 +24,7 @@ from mmengine.optim import OptimWrapper
 
 from ..model_index import is_detector
 from ..registry import HOOKS, OPTIM_WRAPPERS
-from .fsdp import configure_sharded, configure_fsdp, is_sharded
+from .fsdp import configure_fsdp, configure_sharded, is_sharded
 
 CPU_BF16 = 'mmregnet.CPUBF16OptimWrapper'
 _NATIVE_BF16_FEATURES = ('amx_bf16', 'avx512_bf16')

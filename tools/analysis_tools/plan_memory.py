@@ -10,8 +10,8 @@ import sys
 from mmengine.config import Config
 
 from mmregnet.engine.memory_plan import (format_plans, parameter_count,
-                                         parse_memory, plan,
-                                         setup_from_config, smallest_fit)
+                                         parse_memory, plan, setup_from_config,
+                                         smallest_fit)
 
 
 def _load(path: str) -> Config:
