@@ -100,8 +100,8 @@ def test_memory_sizes_parse_in_decimal_units():
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize('case', ['regnety_400mf:32:160',
-                                  'regnety_400mf:32:160:cp'])
+@pytest.mark.parametrize('case', ['regnety_400mf:8:224',
+                                  'regnety_400mf:8:224:cp'])
 def test_plan_agrees_with_measured_cpu_training_steps(case):
     result = subprocess.run(
         [sys.executable, 'tools/analysis_tools/benchmark_memory.py',

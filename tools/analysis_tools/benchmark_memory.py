@@ -23,7 +23,7 @@ import sys
 DEFAULT_CASES = [
     'regnetx_200mf:32:160', 'regnetx_200mf:32:160:cp',
     'regnetx_400mf:16:224', 'regnetx_400mf:16:224:cp',
-    'regnety_400mf:8:224', 'regnety_400mf:32:160',
+    'regnety_400mf:8:224', 'regnety_400mf:8:224:cp', 'regnety_400mf:32:160',
     'regnety_400mf:32:160:cp', 'regnety_800mf:16:192',
     'regnety_800mf:16:192:cp', 'regnety_1.6gf:8:224',
 ]
