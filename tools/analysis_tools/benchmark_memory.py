@@ -30,7 +30,7 @@ DEFAULT_CASES = [
 MIB = 2**20
 
 
-def _case(text: str) -> dict:
+def parse_case(text: str) -> dict:
     arch, batch, size, *cp = text.split(':')
     if cp not in ([], ['cp']):
         raise argparse.ArgumentTypeError(
@@ -72,6 +72,15 @@ def measure(arch: str, batch: int, size: int, with_cp: bool) -> int:
         baseline
 
 
+def measure_in_fresh_process(case: str) -> int:
+    """:func:`measure` of ``ARCH:BATCH:SIZE[:cp]`` in a fresh interpreter
+    with malloc's mmap threshold pinned."""
+    env = dict(os.environ, MALLOC_MMAP_THRESHOLD_='65536')
+    out = subprocess.run([sys.executable, __file__, '--one', case], env=env,
+                         capture_output=True, text=True, check=True).stdout
+    return json.loads(out.strip().splitlines()[-1])
+
+
 def planned(arch: str, batch: int, size: int, with_cp: bool) -> int:
     """Gradients, momentum and activations of the plan, in bytes."""
     from mmregnet.design import stage_specs
@@ -84,25 +93,21 @@ def planned(arch: str, batch: int, size: int, with_cp: bool) -> int:
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
-    parser.add_argument('--cases', nargs='+', type=_case,
-                        default=[_case(c) for c in DEFAULT_CASES],
+    parser.add_argument('--cases', nargs='+', type=parse_case,
+                        default=[parse_case(c) for c in DEFAULT_CASES],
                         help='ARCH:BATCH:SIZE[:cp] (cp: with_cp)')
-    parser.add_argument('--one', type=_case, help=argparse.SUPPRESS)
+    parser.add_argument('--one', type=parse_case, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.one:
         print(json.dumps(measure(**args.one)))
         return
-    env = dict(os.environ, MALLOC_MMAP_THRESHOLD_='65536')
     errors = []
     print('| case | planned MiB | measured MiB | error |')
     print('|---|---:|---:|---:|')
     for case in args.cases:
         text = '{arch}:{batch}:{size}'.format(**case) + ':cp' * case[
             'with_cp']
-        out = subprocess.run([sys.executable, __file__, '--one', text],
-                             env=env, capture_output=True, text=True,
-                             check=True).stdout
-        measured = json.loads(out.strip().splitlines()[-1])
+        measured = measure_in_fresh_process(text)
         plan_bytes = planned(**case)
         errors.append(plan_bytes / measured - 1)
         print(f'| {text} | {plan_bytes / MIB:.0f} | {measured / MIB:.0f} '
