@@ -11,6 +11,7 @@ from mmengine.registry import HOOKS as MMENGINE_HOOKS
 from mmengine.registry import METRICS as MMENGINE_METRICS
 from mmengine.registry import MODELS as MMENGINE_MODELS
 from mmengine.registry import OPTIM_WRAPPERS as MMENGINE_OPTIM_WRAPPERS
+from mmengine.registry import STRATEGIES as MMENGINE_STRATEGIES
 from mmengine.registry import Registry
 
 MODELS = Registry(
@@ -32,5 +33,10 @@ METRICS = Registry(
 OPTIM_WRAPPERS = Registry(
     'optim_wrapper',
     parent=MMENGINE_OPTIM_WRAPPERS,
+    scope='mmregnet',
+    locations=['mmregnet.engine'])
+STRATEGIES = Registry(
+    'strategy',
+    parent=MMENGINE_STRATEGIES,
     scope='mmregnet',
     locations=['mmregnet.engine'])

@@ -1,8 +1,10 @@
 """Every config loads, builds and follows the recipe its name promises."""
+import contextlib
 import re
 from pathlib import Path
 
 import pytest
+import torch
 from mmengine.config import Config
 from mmengine.registry import DefaultScope
 from mmpretrain.registry import MODELS
@@ -15,8 +17,11 @@ ALL_CONFIGS = sorted(p for p in (ROOT / 'configs').rglob('*.py')
 NAME = re.compile(r'(regnet[xy])-([0-9.]+[mg]f)_8xb(64|128)_in1k')
 
 
-def _build(cfg):
-    with DefaultScope.overwrite_default_scope(cfg.default_scope):
+def _build(cfg, meta=False):
+    """The config's model; ``meta``: on the meta device (no memory, for the
+    sharded billion-parameter configs)."""
+    device = torch.device('meta') if meta else contextlib.nullcontext()
+    with device, DefaultScope.overwrite_default_scope(cfg.default_scope):
         return MODELS.build(cfg.model)
 
 
@@ -30,7 +35,7 @@ def test_all_24_archs_have_an_imagenet_config():
 @pytest.mark.parametrize('path', ALL_CONFIGS, ids=lambda p: p.stem)
 def test_config_builds_a_classifier_whose_head_fits_the_backbone(path):
     cfg = Config.fromfile(str(path))
-    model = _build(cfg)
+    model = _build(cfg, meta='fsdp' in path.parts)
     assert type(model.backbone).__module__.startswith('mmregnet.')
     assert model.head.fc.in_features == model.backbone.stage_widths[-1]
     assert cfg.model.head.in_channels == model.backbone.stage_widths[-1]

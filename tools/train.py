@@ -1,17 +1,15 @@
-"""Train with an mmengine Runner: one process, torchrun (dist_train.sh) or
-slurm (slurm_train.sh)."""
+"""Train with an mmengine Runner (FlexibleRunner with --fsdp): one process,
+torchrun (dist_train.sh) or slurm (slurm_train.sh)."""
 import argparse
 import os.path as osp
 import sys
 
-from mmengine.runner import Runner
-
 import mmregnet.weights  # noqa: F401  (mmregnet://<name> checkpoints)
 from mmregnet.engine import (CheckpointError, ConfigError,
                              DatasetNotFoundError, DetectionStackMissing,
-                             add_runner_args, check_dataset_paths,
-                             configure_speed, init_cpu_distributed,
-                             load_runner_config)
+                             add_runner_args, build_runner,
+                             check_dataset_paths, configure_speed,
+                             init_cpu_distributed, load_runner_config)
 
 
 def parse_args():
@@ -33,6 +31,12 @@ def parse_args():
         action='store_true',
         help='torch.compile the training step (inductor)')
     parser.add_argument(
+        '--fsdp',
+        action='store_true',
+        help='shard weights, gradients and optimizer state over the '
+        'processes (FlexibleRunner + FSDP, one unit per RegNet block; '
+        'start with tools/dist_train.sh)')
+    parser.add_argument(
         '--no-validate', action='store_true', help='skip validation')
     parser.add_argument(
         '--auto-scale-lr',
@@ -44,7 +48,8 @@ def parse_args():
 
 def merge_args(cfg, args):
     try:
-        cfg = configure_speed(cfg, amp=args.amp, compile=args.compile)
+        cfg = configure_speed(
+            cfg, amp=args.amp, compile=args.compile, fsdp=args.fsdp)
     except ValueError as error:
         sys.exit(f'error: {error}')
     if args.resume == 'auto':
@@ -73,7 +78,7 @@ def main():
         sys.exit(f'{error}')
     init_cpu_distributed(cfg)
     try:
-        Runner.from_cfg(cfg).train()
+        build_runner(cfg).train()
     except CheckpointError as error:  # --resume, load_from, init_cfg
         sys.exit(f'error: {error}')
 

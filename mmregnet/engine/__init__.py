@@ -2,13 +2,16 @@
 checkpoints and clear errors for damaged ones, configs read with one-line
 errors, CPU torch.distributed, early checks that a config's dataset is on
 disk and a detector's mmdet and mmcv ops installed; training speed
-(channels_last, bf16 autocast on CPU, torch.compile)."""
+(channels_last, bf16 autocast on CPU, torch.compile); sharded training
+(FSDP) and its memory plan."""
 from .checkpoint import (ATOMIC_BACKEND, AtomicLocalBackend, CheckpointError,
                          PortableCheckpointHook, atomic_write, read_checkpoint,
                          to_plain_data)
 from .config import (ConfigError, DetectionStackMissing, check_detection_stack,
                      read_config)
 from .data_check import DatasetNotFoundError, check_dataset_paths
+from .fsdp import (FSDP_STRATEGY, RegNetFSDPStrategy, build_runner,
+                   configure_fsdp, regnet_wrap_policy, wrap_units)
 from .launch import add_runner_args, init_cpu_distributed, load_runner_config
 from .speed import (ChannelsLastHook, CPUBF16OptimWrapper, configure_speed,
                     native_bf16_feature)
@@ -20,5 +23,7 @@ __all__ = [
     'check_detection_stack', 'read_config', 'DatasetNotFoundError',
     'check_dataset_paths', 'init_cpu_distributed', 'add_runner_args',
     'load_runner_config', 'ChannelsLastHook', 'CPUBF16OptimWrapper',
-    'configure_speed', 'native_bf16_feature'
+    'configure_speed', 'native_bf16_feature', 'FSDP_STRATEGY',
+    'RegNetFSDPStrategy', 'build_runner', 'configure_fsdp',
+    'regnet_wrap_policy', 'wrap_units'
 ]

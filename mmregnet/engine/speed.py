@@ -10,8 +10,8 @@ in bf16 natively, and ``torch.compile``, as ``tools/train.py`` applies them.
 - :class:`CPUBF16OptimWrapper` runs forward and loss under
   ``torch.autocast('cpu', torch.bfloat16)``; bf16 has fp32's exponent range,
   so no loss scaling. mmengine's ``AmpOptimWrapper`` refuses CPUs.
-- :func:`configure_speed` turns ``--amp`` / ``--compile`` into config
-  entries.
+- :func:`configure_speed` turns ``--amp`` / ``--compile`` / ``--fsdp`` into
+  config entries (``--fsdp``: :mod:`.fsdp`).
 """
 from contextlib import contextmanager
 from typing import Optional
@@ -24,6 +24,7 @@ from mmengine.optim import OptimWrapper
 
 from ..model_index import is_detector
 from ..registry import HOOKS, OPTIM_WRAPPERS
+from .fsdp import configure_fsdp, configure_sharded, is_sharded
 
 CPU_BF16 = 'mmregnet.CPUBF16OptimWrapper'
 _NATIVE_BF16_FEATURES = ('amx_bf16', 'avx512_bf16')
@@ -43,40 +44,57 @@ def native_bf16_feature() -> Optional[str]:
 
 def configure_speed(cfg: Config,
                     amp: bool = False,
-                    compile: bool = False) -> Config:
-    """Apply ``tools/train.py``'s ``--amp`` and ``--compile`` to ``cfg``.
+                    compile: bool = False,
+                    fsdp: bool = False) -> Config:
+    """Apply ``tools/train.py``'s ``--amp``, ``--compile`` and ``--fsdp`` to
+    ``cfg``.
 
-    ``amp``: on CUDA mmengine's ``AmpOptimWrapper`` (dynamic loss scaling
-    unless the config sets ``loss_scale``); on a CPU with native bf16
-    :class:`CPUBF16OptimWrapper`. ``compile``: mmengine's ``compile``
-    runner option (``torch.compile`` of ``train_step``, inductor).
+    ``fsdp``: :func:`~.fsdp.configure_fsdp` (``FlexibleRunner`` with
+    ``RegNetFSDPStrategy``); a config that already shards is checked the
+    same way (:func:`~.fsdp.configure_sharded`). ``amp``: sharded, the
+    strategy's bf16 mixed precision; else on CUDA mmengine's
+    ``AmpOptimWrapper`` (dynamic loss scaling unless the config sets
+    ``loss_scale``), on a CPU with native bf16 :class:`CPUBF16OptimWrapper`.
+    ``compile``: mmengine's ``compile`` runner option (``torch.compile`` of
+    ``train_step``, inductor).
 
     Raises:
         ValueError: ``amp`` without CUDA on a CPU without native bf16, or
-            for a detector on CPU.
+            for a detector on CPU; a sharded config that
+            :func:`~.fsdp.configure_sharded` refuses.
     """
+    if fsdp:
+        configure_fsdp(cfg)
+    if amp and not torch.cuda.is_available():
+        _check_cpu_amp(cfg)
+    if is_sharded(cfg):
+        return configure_sharded(cfg, amp=amp, compile=compile)
     if amp:
         if torch.cuda.is_available():
             cfg.optim_wrapper.type = 'AmpOptimWrapper'
             cfg.optim_wrapper.setdefault('loss_scale', 'dynamic')
-        elif is_detector(cfg):
-            raise ValueError(
-                '--amp on CPU trains classifiers: mmdet\'s detectors call '
-                'mmcv\'s CPU NMS and RoIAlign, which have no bf16 kernels; '
-                'train detectors in fp32 on CPU (--amp works on CUDA)')
-        elif native_bf16_feature():
+        else:
             cfg.optim_wrapper.type = CPU_BF16
             for amp_only in ('loss_scale', 'dtype'):  # AmpOptimWrapper's
                 cfg.optim_wrapper.pop(amp_only, None)
-        else:
-            raise ValueError(
-                '--amp needs a CUDA device or a CPU with native bf16 '
-                f'({" or ".join(_NATIVE_BF16_FEATURES)}); this '
-                f'{torch.backends.cpu.get_cpu_capability()} CPU has neither, '
-                'and emulated bf16 trains slower than fp32')
     if compile:
         cfg.compile = True
     return cfg
+
+
+def _check_cpu_amp(cfg: Config) -> None:
+    """Raise ValueError unless ``cfg`` can train in bf16 on this CPU."""
+    if is_detector(cfg):
+        raise ValueError(
+            '--amp on CPU trains classifiers: mmdet\'s detectors call '
+            'mmcv\'s CPU NMS and RoIAlign, which have no bf16 kernels; '
+            'train detectors in fp32 on CPU (--amp works on CUDA)')
+    if not native_bf16_feature():
+        raise ValueError(
+            '--amp needs a CUDA device or a CPU with native bf16 '
+            f'({" or ".join(_NATIVE_BF16_FEATURES)}); this '
+            f'{torch.backends.cpu.get_cpu_capability()} CPU has neither, '
+            'and emulated bf16 trains slower than fp32')
 
 
 @OPTIM_WRAPPERS.register_module()
