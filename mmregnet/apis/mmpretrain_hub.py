@@ -1,11 +1,47 @@
 """mmregnet's classifiers in mmpretrain's ModelHub, as ``mmregnet.<name>``
 (:func:`register_in_mmpretrain`, called by ``import mmregnet.apis``)."""
 import copy
-from typing import List
+import importlib.metadata
+import re
+from typing import List, Optional
 
 from ..model_index import HUB_PREFIX, is_classifier, load_model_index
 
 MMPRETRAIN_PREFIX = HUB_PREFIX
+
+
+#: the first transformers whose import breaks mmpretrain 1.2.0's multimodal
+#: models (4.53.3: ImportError GenerationMixin; 4.57, 5.x: TypeError)
+FIRST_CLASHING_TRANSFORMERS = (4, 53)
+
+
+def _transformers_version() -> Optional[str]:
+    try:
+        return importlib.metadata.version('transformers')
+    except importlib.metadata.PackageNotFoundError:
+        return None
+
+
+def import_model_hub():
+    """mmpretrain's ModelHub; where transformers >= 4.53 breaks mmpretrain's
+    import, an ImportError of one line naming both versions and the fix."""
+    try:
+        from mmpretrain.apis.model import ModelHub
+    except (ImportError, TypeError) as error:
+        version = _transformers_version()
+        release = tuple(
+            int(part) for part in re.findall(r'\d+', version or '')[:2])
+        if not version or release < FIRST_CLASHING_TRANSFORMERS:
+            raise
+        raise ImportError(
+            f"mmpretrain {importlib.metadata.version('mmpretrain')} cannot be "
+            f'imported beside transformers {version} ({type(error).__name__} '
+            'in its multimodal models, which it imports whenever '
+            'transformers >= 4.28 and pycocotools are installed): pip '
+            'install "transformers>=4.28,<4.53" (4.51.3 is verified), or '
+            'keep transformers in another environment (mmregnet converts '
+            'to and from transformers without it)') from None
+    return ModelHub
 
 
 def register_in_mmpretrain() -> List[str]:
@@ -16,7 +52,7 @@ def register_in_mmpretrain() -> List[str]:
     of its own, so neither side can clash. Only the classifiers go there
     (mmpretrain cannot build detectors). Idempotent; returns the names.
     """
-    from mmpretrain.apis.model import ModelHub
+    ModelHub = import_model_hub()
     ModelHub._register_mmpretrain_models()
     names = []
     for name, meta in load_model_index().items():

@@ -1,0 +1,82 @@
+"""transformers for the tests, outside the project's environment.
+
+mmregnet never imports transformers, and the project's environment does not
+have it: with transformers installed, ``import mmpretrain.models`` also
+imports mmpretrain's multimodal models (transformers >= 4.28 and
+pycocotools), which slows every test interpreter that builds a model (see
+docs/weight_conversion.md). The tests install the pinned transformers
+(requirements/transformers.txt) into a scratch folder, once, and run the
+transformers side (tests/hf_side.py) in a subprocess with that folder first
+on its path.
+"""
+import hashlib
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+from typing import List, Sequence
+
+import torch
+
+ROOT = Path(__file__).resolve().parents[1]
+HF_SIDE = Path(__file__).with_name('hf_side.py')
+REQUIREMENTS = ROOT / 'requirements/transformers.txt'
+CACHE = Path(os.environ.get('XDG_CACHE_HOME', Path.home() / '.cache'))
+
+
+def install(requirements: Sequence[str], folder: Path, *options) -> Path:
+    """``pip install --target folder`` (once: an installed folder is kept,
+    written atomically)."""
+    if folder.is_dir():
+        return folder
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    tmp = tempfile.mkdtemp(dir=folder.parent, prefix=f'.{folder.name}.')
+    try:
+        subprocess.run([
+            sys.executable, '-m', 'pip', 'install', '-q',
+            '--disable-pip-version-check', '--target', tmp, *options,
+            *requirements
+        ],
+                       check=True,
+                       capture_output=True,
+                       timeout=600)
+        os.replace(tmp, folder)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    return folder
+
+
+def pinned_transformers() -> Path:
+    """A folder with the pinned transformers of
+    requirements/transformers.txt (cached across sessions, keyed by the
+    file's content)."""
+    key = hashlib.sha256(REQUIREMENTS.read_bytes()).hexdigest()[:12]
+    return install(['-r', str(REQUIREMENTS)],
+                   CACHE / 'mmregnet' / f'transformers-{key}', '--no-deps')
+
+
+def run_transformers(jobs: List[dict], folder: Path, tmp_path: Path,
+                     extra_env=None) -> list:
+    """Run tests/hf_side.py on ``jobs`` with ``folder``'s transformers;
+    returns one result per job."""
+    jobs_file, out = tmp_path / 'hf_jobs.json', tmp_path / 'hf_results.pt'
+    jobs_file.write_text(json.dumps(jobs))
+    env = dict(
+        os.environ,
+        PYTHONPATH=os.pathsep.join([str(folder), str(ROOT)]),
+        HF_HUB_OFFLINE='1',
+        TRANSFORMERS_VERBOSITY='error',
+        OMP_NUM_THREADS='1',
+        **(extra_env or {}))
+    result = subprocess.run(
+        [sys.executable, str(HF_SIDE), str(jobs_file),
+         str(out)],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600)
+    assert result.returncode == 0, result.stderr[-3000:]
+    return torch.load(out, weights_only=True)
