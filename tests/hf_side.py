@@ -60,7 +60,12 @@ def make(job: dict) -> dict:
     build = RegNetForImageClassification if job['head'] else RegNetModel
     model = randomise(build(config), job.get('seed', 0)).eval()
     model.save_pretrained(job['dir'])
-    ConvNextImageProcessor(crop_pct=0.875).save_pretrained(job['dir'])
+    # as facebook/regnet-* have it: ImageNet's mean and std
+    ConvNextImageProcessor(
+        size=dict(shortest_edge=224),
+        crop_pct=0.875,
+        image_mean=[0.485, 0.456, 0.406],
+        image_std=[0.229, 0.224, 0.225]).save_pretrained(job['dir'])
     return outputs(model)
 
 

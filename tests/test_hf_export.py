@@ -25,7 +25,7 @@ EXPLICIT = dict(
 CUSTOM_CONFIG = f"""
 _base_ = '{ROOT}/configs/converted/_base_/rgb_in1k.py'
 model = dict(
-    backbone=dict(arch={EXPLICIT!r}, stem_channels=16),
+    backbone=dict(arch=dict(_delete_=True, **{EXPLICIT!r}), stem_channels=16),
     head=dict(num_classes=3, in_channels=48, topk=(1, )))
 test_dataloader = dict(dataset=dict(classes={CLASSES!r}))
 """

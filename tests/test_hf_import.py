@@ -6,7 +6,6 @@ a checkpoint and a config beside it that build the same model: logits and
 every stage's output equal transformers' (fp32, 1e-5). transformers runs in
 its own interpreter (tests/transformers_env.py)."""
 import json
-import logging
 
 import numpy as np
 import pytest
@@ -15,6 +14,7 @@ from mmengine.config import Config
 
 from mmregnet.apis import get_model, inference_model
 from mmregnet.converters.hf import import_main
+from tests.helpers import mmengine_log
 from tests.hf_side import fixed_input
 from tests.peers import one_thread  # noqa: F401 (fixture)
 from tests.transformers_env import pinned_transformers, run_transformers
@@ -88,7 +88,7 @@ def test_transformers_model_converts_to_identical_predictions(
     assert import_main([str(folder), str(dst)]) == 0
     config = Config.fromfile(str(dst.with_suffix('.py')))
     assert config.model.backbone.arch == arch
-    with caplog.at_level(logging.WARNING, logger='mmengine'):
+    with mmengine_log(caplog):
         model = get_model(config, pretrained=str(dst)).eval()
     logits, stages = stage_outputs(model, fixed_input())
     assert len(stages) == len(expected['stages'])
@@ -122,8 +122,10 @@ def test_labels_and_preprocessing_come_from_the_saved_folder(
     # ConvNextImageProcessor(crop_pct=0.875): short side 256, crop 224
     assert [step.get('scale') or step.get('crop_size')
             for step in config.test_pipeline[1:3]] == [256, 224]
-    torch.testing.assert_close(config.data_preprocessor.mean,
-                               [123.675, 116.28, 103.53])
+    assert config.data_preprocessor.mean == pytest.approx(
+        [123.675, 116.28, 103.53])
+    assert config.data_preprocessor.std == pytest.approx(
+        [58.395, 57.12, 57.375])
     image = np.random.default_rng(0).integers(0, 256, (40, 48, 3),
                                               dtype=np.uint8)
     result = inference_model(

@@ -6,7 +6,6 @@ whose features and logits equal timm's (fp32, 1e-5). A trunk without a
 classification head (a self-supervised one, with SwAV's training heads
 left out) becomes a backbone-only checkpoint that a detector's
 ``init_cfg`` and ``get_model`` fill the backbone from."""
-import logging
 import re
 
 import pytest
@@ -16,6 +15,7 @@ from timm.models.regnet import _filter_fn
 
 from mmregnet.apis import get_model
 from mmregnet.converters import main
+from tests.helpers import mmengine_log
 from tests.peers import ROOT
 from tests.peers import one_thread  # noqa: F401 (fixture)
 from tests.peers import converted_config, random_model, timm_model
@@ -131,7 +131,7 @@ def test_detector_init_cfg_finds_the_trunks_weights(trunk):
 
 def test_get_model_keeps_a_fresh_head_and_says_so(trunk, caplog):
     peer, dst = trunk
-    with caplog.at_level(logging.WARNING, logger='mmengine'):
+    with mmengine_log(caplog):
         model = get_model(
             converted_config('regnety_400mf', 'timm-pycls'),
             pretrained=str(dst))
@@ -139,7 +139,7 @@ def test_get_model_keeps_a_fresh_head_and_says_so(trunk, caplog):
     (line, ) = [r.getMessage() for r in caplog.records
                 if 'backbone only' in r.getMessage()]
     assert line == (f'{dst} holds a backbone only: the head of '
-                    f"'{converted_config('regnety_400mf', 'timm-pycls')}' "
+                    f"{converted_config('regnety_400mf', 'timm-pycls')} "
                     'stays freshly initialised')
 
 

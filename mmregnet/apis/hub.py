@@ -103,8 +103,9 @@ def _load_weights(built, checkpoint: str, model) -> dict:
                 loaded,
                 strict=True,
                 revise_keys=[(r'^backbone\.', '')])
+            name = model.filename if isinstance(model, Config) else model
             print_log(
-                f'{checkpoint} holds a backbone only: the head of {model!r} '
+                f'{checkpoint} holds a backbone only: the head of {name} '
                 'stays freshly initialised',
                 logger='current',
                 level=logging.WARNING)

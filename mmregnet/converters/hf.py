@@ -184,7 +184,9 @@ def _preprocessing(preprocessor: dict) -> dict:
     """mean, std (0-255 RGB), resize, crop and interpolation of a
     transformers image processor (ConvNextImageProcessor: the short side
     resized to ``shortest_edge / crop_pct``, then a centre crop)."""
-    scale = 255 * preprocessor.get('rescale_factor', 1 / 255)
+    # pixels are rescaled (by 1/255) before normalisation
+    scale = 1 / preprocessor.get('rescale_factor', 1 / 255) if \
+        preprocessor.get('do_rescale', True) else 1
     size = preprocessor.get('size') or {}
     crop = size.get('shortest_edge') or size.get('height') or 224
     crop_pct = preprocessor.get('crop_pct') or 224 / 256
@@ -193,10 +195,30 @@ def _preprocessing(preprocessor: dict) -> dict:
             0.485, 0.456, 0.406))],
         std=[s * scale for s in preprocessor.get('image_std', (
             0.229, 0.224, 0.225))],
-        resize=int(crop / crop_pct) if crop < 384 else crop,
+        resize=int(crop / crop_pct),
         crop=crop,
         interpolation=RESAMPLE.get(preprocessor.get('resample', 3),
                                    'bicubic'))
+
+
+def _resize_and_crop(preprocessing: dict, resize: dict) -> list:
+    """ConvNextImageProcessor's resize as mmpretrain transforms: below 384
+    the short side to ``crop / crop_pct`` and a centre crop, from 384 a
+    square resize (no crop)."""
+    crop, interpolation = preprocessing['crop'], preprocessing['interpolation']
+    if crop >= 384:
+        return [
+            dict(
+                type='Resize',
+                scale=(crop, crop),
+                backend='pillow',
+                interpolation=interpolation)
+        ]
+    return [
+        dict(resize, scale=preprocessing['resize'],
+             interpolation=interpolation),
+        dict(type='CenterCrop', crop_size=crop)
+    ]
 
 
 def mmpretrain_config(conversion: Conversion, classes: List[str],
@@ -211,18 +233,12 @@ def mmpretrain_config(conversion: Conversion, classes: List[str],
     topk = (1, 5) if num_classes >= 5 else (1, )
     stages = stage_specs(
         resolve_arch(conversion.arch), rounding=conversion.width_rounding)
-    backbone = dict(
-        arch=conversion.arch_config, width_rounding=conversion.width_rounding)
+    backbone = dict(width_rounding=conversion.width_rounding)
     if conversion.stem_channels != 32:
         backbone['stem_channels'] = conversion.stem_channels
     test_pipeline = [
-        config.load_image,
-        dict(
-            config.resize,
-            scale=preprocessing['resize'],
-            interpolation=preprocessing['interpolation']),
-        dict(type='CenterCrop', crop_size=preprocessing['crop']),
-        config.pack_inputs,
+        config.load_image, *_resize_and_crop(preprocessing, config.resize),
+        config.pack_inputs
     ]
     dataset = dict(pipeline=test_pipeline)
     if classes and num_classes != 1000:
@@ -244,6 +260,7 @@ def mmpretrain_config(conversion: Conversion, classes: List[str],
             test_dataloader=dict(dataset=dataset),
             val_evaluator=dict(topk=topk),
             test_evaluator=dict(topk=topk)))
+    config.model.backbone.arch = conversion.arch_config  # a name or a dict
     return config
 
 
