@@ -2,8 +2,8 @@
 of the Hugging Face Hub, fetched with huggingface_hub from a local server
 playing ``HF_ENDPOINT`` (127.0.0.1, started and stopped here), converted
 and cached; then, the server gone and ``HF_HUB_OFFLINE=1``, from mmregnet's
-cache, and from the Hub cache alone. Each call runs in a fresh interpreter
-(huggingface_hub reads its environment when imported)."""
+cache, and converted again from the Hub's cache alone. Each step runs in a
+fresh interpreter (huggingface_hub reads its environment when imported)."""
 import contextlib
 import hashlib
 import http.server
@@ -16,8 +16,13 @@ from pathlib import Path
 import pytest
 import torch
 
-from tests.helpers import run_python
-from tests.transformers_env import pinned_transformers, run_transformers
+from mmengine.config import Config
+
+from mmregnet.apis import get_model
+from mmregnet.converters.hf import export_hf
+from tests.helpers import randomise_norms, run_python
+from tests.hf_side import fixed_input
+from tests.peers import ROOT
 
 REPO = 'acme/regnet-y-tiny'
 COMMIT = 'c0ffee' * 6 + 'c0de'
@@ -77,7 +82,7 @@ def hub(repos: dict, requests: list):
         thread.join()
 
 
-def logits_of_hub_model(tmp_path, monkeypatch, monkeypatch, **env) -> torch.Tensor:
+def logits_of_hub_model(tmp_path, monkeypatch, **env) -> torch.Tensor:
     """``get_model('hf-hub:...', pretrained=True)``'s logits on the fixed
     input, in a fresh interpreter with ``env``."""
     out = tmp_path / 'logits.pt'
@@ -98,25 +103,36 @@ def logits_of_hub_model(tmp_path, monkeypatch, monkeypatch, **env) -> torch.Tens
 
 @pytest.fixture
 def published(tmp_path):
-    """A random transformers RegNetY with 5 labels in a repo folder, and
-    its logits."""
-    folder = tmp_path / 'repo'
-    config = dict(depths=[1, 1, 1], hidden_sizes=[16, 32, 48], groups_width=8,
-                  num_labels=5)
-    (result, ) = run_transformers([
-        dict(action='make', config=config, head=True, dir=str(folder))
-    ], pinned_transformers(), tmp_path)
-    return folder, result['logits']
+    """A random RegNetY of 5 classes as a transformers repo folder
+    (mmregnet2hf's export, which tests/test_hf_export.py checks against
+    transformers), and its logits."""
+    config = Config.fromstring(
+        f"""
+_base_ = '{ROOT}/configs/converted/_base_/rgb_in1k.py'
+model = dict(
+    backbone=dict(arch=dict(_delete_=True, depths=[1, 1, 1],
+                            widths=[16, 32, 48], group_widths=8,
+                            se_ratio=0.25)),
+    head=dict(num_classes=5, in_channels=48, topk=(1, )))
+""", '.py')
+    torch.manual_seed(0)
+    model = randomise_norms(get_model(config)).eval()
+    torch.save(dict(state_dict=model.state_dict()), tmp_path / 'ours.pth')
+    export_hf(config, tmp_path / 'ours.pth', tmp_path / 'repo')
+    with torch.no_grad():
+        return tmp_path / 'repo', model(fixed_input(), mode='tensor')
 
 
+@pytest.mark.slow
 def test_hub_repo_is_fetched_converted_cached_and_read_offline(
         published, tmp_path, monkeypatch):
     folder, expected = published
-    env = dict(HF_HOME=str(tmp_path / 'hf'),
-               TORCH_HOME=str(tmp_path / 'torch'))
+    monkeypatch.setenv('HF_HOME', str(tmp_path / 'hf'))
+    monkeypatch.setenv('TORCH_HOME', str(tmp_path / 'torch'))
     requests = []
     with hub({REPO: folder}, requests) as endpoint:
-        logits = logits_of_hub_model(tmp_path, monkeypatch, HF_ENDPOINT=endpoint, **env)
+        logits = logits_of_hub_model(tmp_path, monkeypatch,
+                                     HF_ENDPOINT=endpoint)
     torch.testing.assert_close(logits, expected, rtol=0, atol=TOLERANCE)
     assert f'/{REPO}/resolve/main/model.safetensors' in requests
     assert not any('pytorch_model' in path for path in requests)
@@ -124,16 +140,23 @@ def test_hub_repo_is_fetched_converted_cached_and_read_offline(
     assert sorted(p.name for p in cached.iterdir()) == [
         'acme--regnet-y-tiny.pth', 'acme--regnet-y-tiny.py'
     ]
+    converted = torch.load(cached / 'acme--regnet-y-tiny.pth',
+                           weights_only=True)['state_dict']
     # no server: mmregnet's cache, then huggingface_hub's cache alone
-    offline = dict(env, HF_HUB_OFFLINE='1', HF_ENDPOINT='http://127.0.0.1:9')
-    torch.testing.assert_close(
-        logits_of_hub_model(tmp_path, monkeypatch, **offline), expected, rtol=0,
-        atol=TOLERANCE)
-    for path in cached.iterdir():
-        path.unlink()
-    torch.testing.assert_close(
-        logits_of_hub_model(tmp_path, monkeypatch, **offline), expected, rtol=0,
-        atol=TOLERANCE)
+    monkeypatch.setenv('HF_HUB_OFFLINE', '1')
+    monkeypatch.setenv('HF_ENDPOINT', 'http://127.0.0.1:9')
+    run_python(f"""
+        import os
+        from mmregnet.weights import fetch_hf
+        config, checkpoint = fetch_hf('{REPO}')
+        assert checkpoint == {str(cached / 'acme--regnet-y-tiny.pth')!r}
+        os.remove(checkpoint)
+        assert fetch_hf('{REPO}') == (config, checkpoint)
+    """)
+    again = torch.load(cached / 'acme--regnet-y-tiny.pth',
+                       weights_only=True)['state_dict']
+    assert again.keys() == converted.keys()
+    assert all(torch.equal(again[key], converted[key]) for key in converted)
 
 
 def test_repo_neither_served_nor_cached_is_one_line(tmp_path, monkeypatch):
