@@ -16,13 +16,8 @@ from pathlib import Path
 import pytest
 import torch
 
-from mmengine.config import Config
-
-from mmregnet.apis import get_model
-from mmregnet.converters.hf import export_hf
-from tests.helpers import randomise_norms, run_python
-from tests.hf_side import fixed_input
-from tests.peers import ROOT
+from tests.helpers import run_python
+from tests.transformers_env import exported_random_model
 
 REPO = 'acme/regnet-y-tiny'
 COMMIT = 'c0ffee' * 6 + 'c0de'
@@ -103,24 +98,9 @@ def logits_of_hub_model(tmp_path, monkeypatch, **env) -> torch.Tensor:
 
 @pytest.fixture
 def published(tmp_path):
-    """A random RegNetY of 5 classes as a transformers repo folder
-    (mmregnet2hf's export, which tests/test_hf_export.py checks against
-    transformers), and its logits."""
-    config = Config.fromstring(
-        f"""
-_base_ = '{ROOT}/configs/converted/_base_/rgb_in1k.py'
-model = dict(
-    backbone=dict(arch=dict(_delete_=True, depths=[1, 1, 1],
-                            widths=[16, 32, 48], group_widths=8,
-                            se_ratio=0.25)),
-    head=dict(num_classes=5, in_channels=48, topk=(1, )))
-""", '.py')
-    torch.manual_seed(0)
-    model = randomise_norms(get_model(config)).eval()
-    torch.save(dict(state_dict=model.state_dict()), tmp_path / 'ours.pth')
-    export_hf(config, tmp_path / 'ours.pth', tmp_path / 'repo')
-    with torch.no_grad():
-        return tmp_path / 'repo', model(fixed_input(), mode='tensor')
+    """A random RegNetY of 5 classes as a transformers repo folder, and its
+    logits."""
+    return exported_random_model(tmp_path)
 
 
 @pytest.mark.slow

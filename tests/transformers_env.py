@@ -80,3 +80,31 @@ def run_transformers(jobs: List[dict], folder: Path, tmp_path: Path,
         timeout=600)
     assert result.returncode == 0, result.stderr[-3000:]
     return torch.load(out, weights_only=True)
+
+
+def exported_random_model(tmp_path: Path):
+    """A random mmregnet RegNetY of 5 classes exported by mmregnet2hf's code
+    to ``tmp_path / 'repo'`` (tests/test_hf_export.py checks such exports
+    against transformers); returns the folder and its logits on
+    :func:`tests.hf_side.fixed_input`."""
+    from mmengine.config import Config
+
+    from mmregnet.apis import get_model
+    from mmregnet.converters.hf import export_hf
+    from tests.helpers import randomise_norms
+    from tests.hf_side import fixed_input
+    config = Config.fromstring(
+        f"""
+_base_ = '{ROOT}/configs/converted/_base_/rgb_in1k.py'
+model = dict(
+    backbone=dict(arch=dict(_delete_=True, depths=[1, 1, 1],
+                            widths=[16, 32, 48], group_widths=8,
+                            se_ratio=0.25)),
+    head=dict(num_classes=5, in_channels=48, topk=(1, )))
+""", '.py')
+    torch.manual_seed(0)
+    model = randomise_norms(get_model(config)).eval()
+    torch.save(dict(state_dict=model.state_dict()), tmp_path / 'ours.pth')
+    export_hf(config, tmp_path / 'ours.pth', tmp_path / 'repo')
+    with torch.no_grad():
+        return tmp_path / 'repo', model(fixed_input(), mode='tensor')

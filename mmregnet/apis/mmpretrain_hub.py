@@ -15,32 +15,45 @@ MMPRETRAIN_PREFIX = HUB_PREFIX
 FIRST_CLASHING_TRANSFORMERS = (4, 53)
 
 
-def _transformers_version() -> Optional[str]:
+def _version(package: str) -> Optional[str]:
     try:
-        return importlib.metadata.version('transformers')
+        return importlib.metadata.version(package)
     except importlib.metadata.PackageNotFoundError:
         return None
 
 
+def _clashing_transformers() -> Optional[str]:
+    """The installed transformers version where mmpretrain imports its
+    multimodal models (transformers >= 4.28 and pycocotools installed) and
+    that transformers is one they fail with; else None."""
+    version = _version('transformers')
+    release = tuple(int(part) for part in re.findall(r'\d+', version or '')[:2])
+    if version and _version('pycocotools') and \
+            release >= FIRST_CLASHING_TRANSFORMERS:
+        return version
+    return None
+
+
 def import_model_hub():
-    """mmpretrain's ModelHub; where transformers >= 4.53 breaks mmpretrain's
-    import, an ImportError of one line naming both versions and the fix."""
+    """mmpretrain's ModelHub, its models importable; where transformers
+    >= 4.53 breaks mmpretrain's models, an ImportError of one line naming
+    both versions and the fix (not mmpretrain's traceback)."""
     try:
         from mmpretrain.apis.model import ModelHub
+        if _clashing_transformers():  # only there: the import is not free
+            import mmpretrain.models  # noqa: F401
     except (ImportError, TypeError) as error:
-        version = _transformers_version()
-        release = tuple(
-            int(part) for part in re.findall(r'\d+', version or '')[:2])
-        if not version or release < FIRST_CLASHING_TRANSFORMERS:
+        version = _clashing_transformers()
+        if not version:
             raise
         raise ImportError(
-            f"mmpretrain {importlib.metadata.version('mmpretrain')} cannot be "
-            f'imported beside transformers {version} ({type(error).__name__} '
-            'in its multimodal models, which it imports whenever '
-            'transformers >= 4.28 and pycocotools are installed): pip '
-            'install "transformers>=4.28,<4.53" (4.51.3 is verified), or '
-            'keep transformers in another environment (mmregnet converts '
-            'to and from transformers without it)') from None
+            f"mmpretrain {_version('mmpretrain')} cannot be imported beside "
+            f'transformers {version} ({type(error).__name__} in its '
+            'multimodal models, which it imports whenever transformers >= '
+            '4.28 and pycocotools are installed): pip install '
+            '"transformers>=4.28,<4.53" (4.51.3 is verified), or keep '
+            'transformers in another environment (mmregnet converts to and '
+            'from transformers without it)') from None
     return ModelHub
 
 
