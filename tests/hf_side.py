@@ -23,7 +23,8 @@ import torch.nn as nn
 
 def fixed_input() -> torch.Tensor:
     """(2, 3, 32, 32): stage outputs of 16, 8, 4 and 2 pixels."""
-    return torch.randn(2, 3, 32, 32, generator=torch.Generator().manual_seed(0))
+    generator = torch.Generator().manual_seed(0)
+    return torch.randn(2, 3, 32, 32, generator=generator)
 
 
 def randomise(model: nn.Module, seed: int) -> nn.Module:

@@ -14,8 +14,8 @@ from mmregnet.apis import get_model
 from mmregnet.converters.hf import export_main, import_main
 from tests.helpers import randomise_norms
 from tests.hf_side import fixed_input
-from tests.peers import ROOT
 from tests.peers import one_thread  # noqa: F401 (fixture)
+from tests.peers import ROOT
 from tests.transformers_env import pinned_transformers, run_transformers
 
 TOLERANCE = 1e-5

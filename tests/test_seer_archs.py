@@ -66,5 +66,5 @@ def test_transformers_definitions_have_our_parameters_and_names(tmp_path):
     results = run_transformers(jobs, pinned_transformers(), tmp_path)
     for (arch, config), result in zip(HF.items(), results):
         assert result['params'] == complexity(arch, num_classes=0).params
-        assert arch_of_config(dict(config, model_type='regnet')) == (arch,
-                                                                    32)
+        named = arch_of_config(dict(config, model_type='regnet'))
+        assert named == (arch, 32)

@@ -16,9 +16,8 @@ from timm.models.regnet import _filter_fn
 from mmregnet.apis import get_model
 from mmregnet.converters import main
 from tests.helpers import mmengine_log
-from tests.peers import ROOT
 from tests.peers import one_thread  # noqa: F401 (fixture)
-from tests.peers import converted_config, random_model, timm_model
+from tests.peers import ROOT, converted_config, random_model, timm_model
 
 TOLERANCE = 1e-5
 # timm's names -> vissl's (inverse of timm's _filter_fn replacements)
@@ -120,8 +119,8 @@ def test_detector_init_cfg_finds_the_trunks_weights(trunk):
     from mmdet.registry import MODELS
     from mmdet.utils import register_all_modules
     register_all_modules()
-    cfg = Config.fromfile(
-        str(ROOT / 'configs/mmdet/faster-rcnn_regnety-400mf_fpn_ms-3x_coco.py'))
+    cfg = Config.fromfile(str(
+        ROOT / 'configs/mmdet/faster-rcnn_regnety-400mf_fpn_ms-3x_coco.py'))
     cfg.model.backbone.init_cfg = dict(
         type='Pretrained', prefix='backbone.', checkpoint=str(dst))
     detector = MODELS.build(cfg.model)

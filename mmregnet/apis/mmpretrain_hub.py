@@ -27,7 +27,8 @@ def _clashing_transformers() -> Optional[str]:
     multimodal models (transformers >= 4.28 and pycocotools installed) and
     that transformers is one they fail with; else None."""
     version = _version('transformers')
-    release = tuple(int(part) for part in re.findall(r'\d+', version or '')[:2])
+    release = tuple(
+        int(part) for part in re.findall(r'\d+', version or '')[:2])
     if version and _version('pycocotools') and \
             release >= FIRST_CLASHING_TRANSFORMERS:
         return version

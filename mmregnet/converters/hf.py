@@ -29,7 +29,8 @@ import torch
 
 from ..design import (ROUNDING_MODES, AnyNetParams, StageSpec, resolve_arch,
                       stage_specs)
-from ..engine.checkpoint import atomic_write, read_checkpoint
+from ..engine.checkpoint import (atomic_torch_save, atomic_write,
+                                 read_checkpoint)
 from ..model_index import _index_root
 from .cli import checkpoint_payload, imagenet_classes, report_backbone_only
 from .mapping import (ARCHS, SOURCES, Arch, Conversion, ConversionError,
@@ -93,7 +94,8 @@ def read_hf_folder(folder) -> HFModel:
     config = _read_json(folder / CONFIG_FILE)
     state_dict = _read_weights(folder)
     if not any(key.startswith(_PREFIX) for key in state_dict):
-        state_dict = {_PREFIX + key: value for key, value in state_dict.items()}
+        state_dict = {_PREFIX + key: tensor
+                      for key, tensor in state_dict.items()}
     preprocessor = _read_json(folder / PREPROCESSOR_FILE) if \
         (folder / PREPROCESSOR_FILE).is_file() else {}
     return HFModel(config, state_dict, preprocessor, str(folder))
@@ -305,7 +307,6 @@ def read_hf(src) -> HFModel:
 def write_converted(checkpoint: dict, config, dst) -> str:
     """Write the checkpoint to ``dst`` and its config beside it (same stem,
     ``.py``), each atomically; returns the config's path."""
-    from ..engine.checkpoint import atomic_torch_save
     dst = Path(dst)
     config_path = dst.with_suffix('.py')
     text = config.pretty_text
@@ -553,13 +554,13 @@ def export_hf(config, checkpoint, out_dir) -> dict:
 
 
 # command lines ---------------------------------------------------------------
-def _run(action, dst) -> int:
+def _run(action, dst):
+    """``action()``'s result, or None after the one-line error."""
     try:
-        action()
+        return action()
     except ConversionError as error:
         print(f'error: {error}\nnothing written to {dst}', file=sys.stderr)
-        return 1
-    return 0
+        return None
 
 
 def import_main(argv=None) -> int:
@@ -573,22 +574,18 @@ def import_main(argv=None) -> int:
     parser.add_argument('src', help='folder or Hub repo id (owner/name)')
     parser.add_argument('dst', help='mmregnet checkpoint to write')
     args = parser.parse_args(argv)
-    done = {}
-
-    def convert():
-        done['conversion'], done['config'] = convert_hf(args.src, args.dst)
-
-    if _run(convert, args.dst):
+    done = _run(lambda: convert_hf(args.src, args.dst), args.dst)
+    if done is None:
         return 1
-    conversion = done['conversion']
+    conversion, config = done
     arch = conversion.arch if isinstance(conversion.arch, str) else \
         f'explicit stages {conversion.arch_config}'
     print(f'{args.src}: transformers {arch}, '
           f'{conversion.num_classes or "no"} classes')
     if conversion.backbone_only:
         report_backbone_only(args.dst)
-    print(f'wrote {args.dst}\nwrote {done["config"]} (tools/test.py '
-          f'{done["config"]} {args.dst})')
+    print(f'wrote {args.dst}\nwrote {config} (tools/test.py {config} '
+          f'{args.dst})')
     return 0
 
 
@@ -604,14 +601,11 @@ def export_main(argv=None) -> int:
     parser.add_argument('checkpoint', help='its checkpoint')
     parser.add_argument('out_dir', help='folder to write')
     args = parser.parse_args(argv)
-    done = {}
-
-    def export():
-        done['fields'] = export_hf(args.config, args.checkpoint, args.out_dir)
-
-    if _run(export, args.out_dir):
+    fields = _run(
+        lambda: export_hf(args.config, args.checkpoint, args.out_dir),
+        args.out_dir)
+    if fields is None:
         return 1
-    fields = done['fields']
     print(f'wrote {args.out_dir}: {fields["architectures"][0]} '
           f'(layer_type={fields["layer_type"]!r}, hidden_sizes='
           f'{fields["hidden_sizes"]}, depths={fields["depths"]}, '
