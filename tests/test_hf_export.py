@@ -144,3 +144,13 @@ def test_checkpoint_of_another_model_is_refused(exported, tmp_path, capsys):
                         str(tmp_path / 'out')]) == 1
     assert 'does not fit the config' in capsys.readouterr().err
     assert not (tmp_path / 'out').exists()
+
+
+def test_damaged_checkpoint_is_one_line_naming_it(tmp_path, capsys):
+    (tmp_path / 'custom.py').write_text(CUSTOM_CONFIG)
+    (tmp_path / 'cut.pth').write_bytes(b'PK\x03\x04 cut short')
+    assert export_main([str(tmp_path / 'custom.py'), str(tmp_path / 'cut.pth'),
+                        str(tmp_path / 'out')]) == 1
+    error = capsys.readouterr().err.splitlines()
+    assert error[0].startswith('error: ') and 'cut.pth' in error[0]
+    assert not (tmp_path / 'out').exists()

@@ -29,8 +29,8 @@ import torch
 
 from ..design import (ROUNDING_MODES, AnyNetParams, StageSpec, resolve_arch,
                       stage_specs)
-from ..engine.checkpoint import (atomic_torch_save, atomic_write,
-                                 read_checkpoint)
+from ..engine.checkpoint import (CheckpointError, atomic_torch_save,
+                                 atomic_write, read_checkpoint)
 from ..model_index import _index_root
 from .cli import checkpoint_payload, imagenet_classes, report_backbone_only
 from .mapping import (ARCHS, SOURCES, Arch, Conversion, ConversionError,
@@ -484,7 +484,10 @@ def export_hf(config, checkpoint, out_dir) -> dict:
                           'not an mmregnet RegNet')
     fields = hf_config(backbone)
     loaded = read_checkpoint(str(checkpoint))
-    meta = loaded.get('meta') or {} if isinstance(loaded, dict) else {}
+    if not isinstance(loaded, dict):
+        raise ConversionError(f'{checkpoint} holds a '
+                              f'{type(loaded).__name__}, not a state dict')
+    meta = loaded.get('meta') or {}
     state_dict = loaded.get('state_dict', loaded)
     head = model_cfg.get('head') or {}
     classify = 'head.fc.weight' in state_dict and \
@@ -558,7 +561,7 @@ def _run(action, dst):
     """``action()``'s result, or None after the one-line error."""
     try:
         return action()
-    except ConversionError as error:
+    except (ConversionError, CheckpointError) as error:
         print(f'error: {error}\nnothing written to {dst}', file=sys.stderr)
         return None
 
