@@ -144,6 +144,10 @@ def write_folder(folder, **config):
     (dict(hidden_act='gelu'), "hidden_act='gelu' is not supported"),
     (dict(layer_type='z'), "layer_type='z' is not supported"),
     (dict(num_channels=1), 'num_channels=1 is not supported'),
+    # transformers' regnet-y-2560-seer config: 5088 channels in 7 groups
+    (dict(depths=[3, 7, 16, 1], hidden_sizes=[640, 1696, 2544, 5088],
+          groups_width=640), 'config.json hidden_sizes=[640, 1696, 2544, '
+     '5088], groups_width=640'),
 ])
 def test_config_mmregnet_cannot_build_is_one_line_and_writes_nothing(
         tmp_path, capsys, config, message):

@@ -160,11 +160,16 @@ def arch_of_config(config: dict) -> Tuple[Arch, int]:
     widths = list(config.get('hidden_sizes', [128, 192, 512, 1088]))
     group_w = config.get('groups_width', 64)
     groups = [max(1, width // group_w) for width in widths]
-    arch = AnyNetParams(
-        depths=tuple(config.get('depths', [2, 6, 12, 2])),
-        widths=tuple(widths),
-        group_widths=tuple(w // g for w, g in zip(widths, groups)),
-        se_ratio=0.25 if config.get('layer_type', 'y') == 'y' else 0.0)
+    try:
+        arch = AnyNetParams(
+            depths=tuple(config.get('depths', [2, 6, 12, 2])),
+            widths=tuple(widths),
+            group_widths=tuple(w // g for w, g in zip(widths, groups)),
+            se_ratio=0.25 if config.get('layer_type', 'y') == 'y' else 0.0)
+    except (TypeError, ValueError) as error:  # transformers cannot build it
+        raise ConversionError(
+            f'config.json hidden_sizes={widths}, groups_width={group_w}, '
+            f"depths={config.get('depths')}: {error}") from None
     stem_channels = config.get('embedding_size', 32)
     signature = arch_signature(arch, ROUNDING_MODES[0])
     if stem_channels == 32:
