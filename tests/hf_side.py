@@ -6,7 +6,8 @@ JOBS is a JSON list of jobs; OUT gets a torch file of one result per job:
 
 - ``make``: a random RegNet of ``config`` (RegNetConfig fields), with a head
   or without (``RegNetModel``), norms' affine parameters and running
-  statistics randomised, ``save_pretrained`` to ``dir`` with a
+  statistics randomised, ``save_pretrained`` to ``dir`` (in shards of
+  ``max_shard_size``, if given) with a
   ConvNextImageProcessor; result: its outputs on :func:`fixed_input`.
 - ``load``: ``from_pretrained(dir)`` (the class its config.json names);
   result: its outputs, its ``id2label`` and, with ``pipeline``, the labels
@@ -60,7 +61,8 @@ def make(job: dict) -> dict:
     torch.manual_seed(job.get('seed', 0))
     build = RegNetForImageClassification if job['head'] else RegNetModel
     model = randomise(build(config), job.get('seed', 0)).eval()
-    model.save_pretrained(job['dir'])
+    model.save_pretrained(
+        job['dir'], max_shard_size=job.get('max_shard_size', '5GB'))
     # as facebook/regnet-* have it: ImageNet's mean and std
     ConvNextImageProcessor(
         size=dict(shortest_edge=224),

@@ -22,7 +22,8 @@ from tests.transformers_env import pinned_transformers, run_transformers
 TOLERANCE = 1e-5
 LABELS = {0: 'cat', 1: 'dog', 2: 'fox'}
 # name: (RegNetConfig fields, with a head, the arch the import finds);
-# the published two are transformers' facebook/regnet-x-002 and -y-002
+# the published two are transformers' facebook/regnet-x-002 and -y-002; the
+# headless one is saved in shards
 CASES = {
     'regnet-x-002': (dict(depths=[1, 1, 4, 7], hidden_sizes=[24, 56, 152,
                                                              368],
@@ -57,6 +58,7 @@ def hf_models(tmp_path_factory):
              seed=index)
         for index, (name, (config, head, _)) in enumerate(CASES.items())
     ]
+    jobs[-1]['max_shard_size'] = '40KB'  # headless-x, in shards
     results = run_transformers(jobs, pinned_transformers(), root)
     return {name: (root / name, result)
             for name, result in zip(CASES, results)}
@@ -97,6 +99,8 @@ def test_transformers_model_converts_to_identical_predictions(
             stage, peer, rtol=0, atol=TOLERANCE, msg=f'stage {index + 1}')
     meta = torch.load(dst, weights_only=True)['meta']
     assert meta['converted_from']['source'] == 'transformers'
+    assert (folder / 'model.safetensors.index.json').exists() is (
+        name == 'headless-x')
     assert meta['backbone_only'] is not head
     if head:
         torch.testing.assert_close(
