@@ -93,6 +93,7 @@ setup(
     install_requires=read_requirements('runtime.txt'),
     extras_require={
         'det': read_requirements('det.txt'),
+        'hf': read_requirements('hf.txt'),
         'int8': read_requirements('int8.txt'),
         'tests': read_requirements('tests.txt'),
     },

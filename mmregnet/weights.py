@@ -29,7 +29,7 @@ import urllib.error
 import urllib.parse
 import urllib.request
 from pathlib import Path
-from typing import NamedTuple, Optional
+from typing import NamedTuple, Optional, Tuple
 
 import torch
 from mmengine.dist import get_dist_info
@@ -137,7 +137,7 @@ def _manual_route(weights: Weights) -> str:
     """How to do by hand what :func:`fetch` does."""
     if weights.source:
         return (f'convert it: python tools/model_converters/'
-                f'{weights.source}2mmregnet.py FILE DST.pth, then use '
+                f'{SOURCES[weights.source].tool} FILE DST.pth, then use '
                 'pretrained=DST.pth')
     return 'use pretrained=FILE'
 
@@ -232,6 +232,23 @@ def fetch(name: str, progress: bool = True) -> str:
         if os.path.exists(original):
             os.remove(original)
     return str(cached)
+
+
+def fetch_hf(repo: str) -> Tuple[str, str]:
+    """(config, checkpoint) paths of the transformers RegNet of the Hub repo
+    ``repo`` (``owner/name[@revision]``), fetched with huggingface_hub
+    (``HF_ENDPOINT``, ``HF_HUB_OFFLINE``, ``HF_HOME`` apply), converted on
+    first use and cached as ``hf-hub/<owner>--<name>.pth`` and ``.py``."""
+    from .converters.hf import HUB_SCHEME, convert_hf
+    stem = re.sub(r'[^A-Za-z0-9._@-]', '--', repo)
+    checkpoint = cache_dir() / 'hf-hub' / f'{stem}.pth'
+    config = checkpoint.with_suffix('.py')
+    if not (checkpoint.is_file() and config.is_file()):
+        try:
+            convert_hf(HUB_SCHEME + repo, checkpoint)
+        except ConversionError as error:
+            raise CheckpointError(f'{HUB_SCHEME}{repo}: {error}') from None
+    return str(config), str(checkpoint)
 
 
 def load_from_mmregnet(filename: str, map_location=None):

@@ -1,4 +1,5 @@
 """Shared test helpers."""
+import contextlib
 import functools
 import subprocess
 import sys
@@ -41,3 +42,16 @@ def run_python(code: str) -> str:
                             capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stderr[-3000:]
     return result.stdout
+
+
+@contextlib.contextmanager
+def mmengine_log(caplog):
+    """Capture what mmengine's current logger (``print_log(...,
+    logger='current')``, which does not propagate) logs, in ``caplog``."""
+    from mmengine.logging import MMLogger
+    logger = MMLogger.get_current_instance()
+    logger.addHandler(caplog.handler)
+    try:
+        yield caplog
+    finally:
+        logger.removeHandler(caplog.handler)

@@ -74,7 +74,11 @@ TIMM = {
     'regnety_160': ('regnety_16gf', 'pycls'),
     'regnety_320': ('regnety_32gf', 'pycls'),
     'regnety_1280': ('regnety_128gf', 'pycls'),  # torchvision's 128GF
+    'regnety_640': ('regnety_64gf', 'pycls'),  # SEER
+    'regnety_2560': ('regnety_256gf', 'pycls'),  # SEER
 }
+#: peers too large to materialise in a unit test (0.3-1.3 G parameters)
+SEER_SIZES = ('regnet_y_128gf', 'regnety_640', 'regnety_1280', 'regnety_2560')
 # pycls's names for timm's (pycls/models/anynet.py)
 PYCLS_NAMES = [
     (r'\.conv1\.conv\.', '.f.a.'), (r'\.conv1\.bn\.', '.f.a_bn.'),

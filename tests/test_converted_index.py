@@ -120,7 +120,7 @@ def test_converted_entry_cites_the_original_and_its_config_fits(name):
 def test_regnety_128gf_configs_build_torchvisions_model(name):
     """RegNetY-128GF, no pycls arch (design.EXTRA_ARCH_SETTINGS), is named
     in its configs and builds torchvision's 645 M parameters."""
-    assert set(EXTRA_ARCH_SETTINGS) == {'regnety_128gf'}
+    assert 'regnety_128gf' in EXTRA_ARCH_SETTINGS
     config = load_config(INDEX[name].config)
     assert config.model.backbone.arch == 'regnety_128gf'
     with torch.device('meta'):

@@ -12,8 +12,8 @@ from mmregnet.apis import get_model
 from mmregnet.converters import convert_state_dict
 from tests.helpers import load_config
 from tests.peers import one_thread  # noqa: F401 (fixture)
-from tests.peers import (PEERS, TIMM, TORCHVISION, converted_config,
-                         converted_peer, random_model)
+from tests.peers import (PEERS, SEER_SIZES, TIMM, TORCHVISION,
+                         converted_config, converted_peer, random_model)
 
 TOLERANCE = 1e-4
 INPUT_SIZE = 32  # stage outputs of 16, 8, 4, 2 and 1 pixels
@@ -85,7 +85,7 @@ def check_fidelity(publisher, peer_name, config, tmp_path) -> None:
 def fidelity_cases(names):
     return [
         pytest.param(name, marks=pytest.mark.slow) if name in BIG else name
-        for name in names if name not in ('regnet_y_128gf', 'regnety_1280')
+        for name in names if name not in SEER_SIZES
     ]
 
 

@@ -44,3 +44,30 @@ def test_converting_indexing_and_fetching_import_no_host(tmp_path):
     """)
     assert 'torch' in loaded
     assert not loaded & set(HOSTS)
+
+
+def test_transformers_conversion_imports_neither_transformers_nor_a_host(
+        tmp_path):
+    """hf2mmregnet / mmregnet2hf read and write transformers' files
+    themselves (export needs the config, so mmengine, not the hosts)."""
+    loaded = imported_after(f"""
+        import json, torch
+        from safetensors.torch import save_file
+        from mmregnet.converters.hf import convert_hf, export_hf
+        from mmregnet.converters.mapping import model_shapes
+        folder = {str(tmp_path / 'hf')!r}
+        import os; os.makedirs(folder)
+        config = dict(model_type='regnet', depths=[1, 1], groups_width=8,
+                      hidden_sizes=[16, 32], layer_type='x')
+        json.dump(config, open(folder + '/config.json', 'w'))
+        from mmregnet.converters.hf import arch_of_config, _their_key
+        arch, stem = arch_of_config(config)
+        shapes = model_shapes(arch, 'pycls', 0, stem)
+        save_file({{_their_key(k, 'x')[len('regnet.'):]: torch.zeros(s)
+                   for k, s in shapes.items()}},
+                  folder + '/model.safetensors')
+        convert_hf(folder, {str(tmp_path / 'ours.pth')!r})
+        export_hf({str(tmp_path / 'ours.py')!r},
+                  {str(tmp_path / 'ours.pth')!r}, {str(tmp_path / 'back')!r})
+    """)
+    assert not loaded & {'transformers', *HOSTS}

@@ -2,6 +2,7 @@
 classifiers are built and run by mmpretrain, detectors by mmdet; pretrained
 weights come through :mod:`mmregnet.weights` (``mmregnet://<name>``)."""
 import copy
+import logging
 from pathlib import Path
 from typing import Union
 
@@ -10,7 +11,9 @@ from mmengine.registry import DefaultScope
 
 from ..engine.config import check_detection_stack, read_config
 from ..model_index import is_detector, lookup
-from ..weights import SCHEME, weights_of
+from ..weights import SCHEME, fetch_hf, weights_of
+
+HF_HUB = 'hf-hub:'
 
 
 def _resolve(model: Union[str, Path, Config],
@@ -20,6 +23,12 @@ def _resolve(model: Union[str, Path, Config],
     ``mmregnet://<name>``."""
     if isinstance(model, Config):
         config, name = model, None
+    elif str(model).startswith(HF_HUB):
+        config_path, checkpoint = fetch_hf(str(model)[len(HF_HUB):])
+        config = Config.fromfile(config_path)
+        if pretrained is True:
+            return config, checkpoint
+        return config, str(pretrained) if pretrained else False
     elif str(model).endswith('.py'):
         config, name = read_config(model), None
     else:
@@ -43,11 +52,15 @@ def get_model(model: Union[str, Path, Config],
     """Build a model by index name, config file or Config.
 
     Args:
-        model: a name from :func:`list_models`, a ``.py`` config or a Config.
+        model: a name from :func:`list_models`, a ``.py`` config, a Config,
+            or ``hf-hub:<owner>/<name>``: a transformers RegNet of the
+            Hugging Face Hub (converted on first use and cached).
         pretrained: True for the entry's weights (published, or converted
             from the publisher's original on first use and cached; an error
             where there are none), a path, URL or ``mmregnet://<name>``, or
-            False for random weights.
+            False for random weights. A backbone-only checkpoint fills the
+            backbone; the head stays freshly initialised (a warning says
+            so).
         device: where to put the model.
         **kwargs: overrides of the ``model`` config, e.g.
             ``backbone=dict(out_indices=(0, 1, 2, 3))``.
@@ -59,7 +72,6 @@ def get_model(model: Union[str, Path, Config],
     (a ``ValueError``); a detector without mmdet or mmcv's compiled ops
     (mmcv-lite) a :class:`~mmregnet.engine.DetectionStackMissing`.
     """
-    from mmengine.runner import load_checkpoint
     config, checkpoint = _resolve(model, pretrained)
     detector = is_detector(config)
     if detector:
@@ -71,12 +83,7 @@ def get_model(model: Union[str, Path, Config],
         built = build_classifier(
             config, pretrained=False, device=device, **kwargs)
     if checkpoint:
-        try:
-            loaded = load_checkpoint(
-                built, checkpoint, map_location='cpu', strict=True)
-        except RuntimeError as error:  # mmengine lists the keys
-            raise ValueError(f'checkpoint {checkpoint} does not fit '
-                             f'{model!r}:\n{error}') from None
+        loaded = _load_weights(built, checkpoint, model)
         meta = loaded.get('meta', {})
         dataset_meta = meta.get('dataset_meta')
         if dataset_meta is None and 'CLASSES' in meta:  # mmcls / mmdet 2.x
@@ -85,6 +92,35 @@ def get_model(model: Union[str, Path, Config],
             setattr(built, 'dataset_meta' if detector else '_dataset_meta',
                     dataset_meta)
     return built
+
+
+def _load_weights(built, checkpoint: str, model) -> dict:
+    """Load ``checkpoint`` into ``built`` strictly (a backbone-only one into
+    its backbone, with one warning line); returns the checkpoint."""
+    from mmengine.logging import print_log
+    from mmengine.runner.checkpoint import (_load_checkpoint,
+                                            _load_checkpoint_to_model)
+    loaded = _load_checkpoint(checkpoint, map_location='cpu')
+    backbone_only = (loaded.get('meta') or {}).get('backbone_only')
+    try:
+        if backbone_only:
+            _load_checkpoint_to_model(
+                built.backbone,
+                loaded,
+                strict=True,
+                revise_keys=[(r'^backbone\.', '')])
+            name = model.filename if isinstance(model, Config) else model
+            print_log(
+                f'{checkpoint} holds a backbone only: the head of {name} '
+                'stays freshly initialised',
+                logger='current',
+                level=logging.WARNING)
+        else:
+            _load_checkpoint_to_model(built, loaded, strict=True)
+    except RuntimeError as error:  # mmengine lists the keys
+        raise ValueError(f'checkpoint {checkpoint} does not fit '
+                         f'{model!r}:\n{error}') from None
+    return loaded
 
 
 def _build_detector(config: Config, device=None, **kwargs):

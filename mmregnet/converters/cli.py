@@ -6,15 +6,16 @@ with it."""
 import argparse
 import os
 import sys
-from typing import List, NamedTuple, Optional, Tuple
+from typing import List, Mapping, NamedTuple, Optional, Tuple
 
 from ..design import complexity, stage_specs
 from ..engine.checkpoint import (CheckpointError, atomic_torch_save,
                                  read_checkpoint)
 from ..model_index import load_model_index, original_of
 from ..version import __version__
-from .mapping import (ARCHS, SOURCES, Conversion, ConversionError, Source,
-                      convert_state_dict, get_source, unwrap_state_dict)
+from .mapping import (ARCHS, SOURCES, VISSL_TRAINING_HEADS, Conversion,
+                      ConversionError, Source, convert_state_dict, get_source,
+                      unwrap_state_dict, vissl_state_dict)
 
 
 def imagenet_classes() -> List[str]:
@@ -28,18 +29,22 @@ def checkpoint_payload(conversion: Conversion, source: Source,
                        origin: str) -> dict:
     """The mmpretrain checkpoint: ``state_dict`` and a ``meta`` of plain
     data (loads with ``weights_only=True``); ``origin`` names the converted
-    file (its name, or the URL it was downloaded from)."""
+    file (its name, or the URL it was downloaded from). A backbone-only
+    checkpoint says so (``backbone_only``, ``num_classes=0``)."""
     meta = dict(
         mmregnet_version=__version__,
         converted_from=dict(
             source=source.name, code=source.code, checkpoint=origin),
-        arch=conversion.arch,
+        arch=conversion.arch_config,
         width_rounding=conversion.width_rounding,
         num_classes=conversion.num_classes,
+        backbone_only=conversion.backbone_only,
         input=dict(
             channel_order=source.channel_order,
             mean=list(source.mean),
             std=list(source.std)))
+    if conversion.stem_channels != 32:
+        meta['stem_channels'] = conversion.stem_channels
     if conversion.num_classes == 1000:
         meta['dataset_meta'] = dict(classes=imagenet_classes())
     return dict(state_dict=conversion.state_dict, meta=meta)
@@ -61,18 +66,27 @@ def convert_checkpoint(src,
     source, src = get_source(source), os.fspath(src)
     if not os.path.isfile(src):
         raise ConversionError(f'no such file: {src}')
-    state_dict = unwrap_state_dict(read_checkpoint(src), source)
+    checkpoint, left_out = read_checkpoint(src), []
+    if source.name == 'vissl' and isinstance(checkpoint, Mapping) and \
+            'classy_state_dict' in checkpoint:
+        state_dict, left_out = vissl_state_dict(checkpoint)
+    else:
+        state_dict = unwrap_state_dict(checkpoint, source)
     conversion = convert_state_dict(state_dict, source, arch)
-    return conversion, checkpoint_payload(
-        conversion, source, origin or os.path.basename(src))
+    payload = checkpoint_payload(conversion, source, origin or
+                                 os.path.basename(src))
+    if left_out:
+        payload['meta']['left_out'] = left_out
+    return conversion, payload
 
 
 def convert_file(src,
                  dst,
                  source,
-                 arch: Optional[str] = None) -> Conversion:
+                 arch: Optional[str] = None) -> Tuple[Conversion, dict]:
     """Convert the checkpoint ``src`` and write it to ``dst``, atomically:
-    on any error nothing is written."""
+    on any error nothing is written. Returns what
+    :func:`convert_checkpoint` does."""
     src, dst = os.fspath(src), os.fspath(dst)
     # a missing src is convert_checkpoint's error, not samefile's
     if os.path.exists(src) and os.path.exists(dst) and \
@@ -80,7 +94,7 @@ def convert_file(src,
         raise ConversionError(f'refusing to overwrite the source {src}')
     conversion, checkpoint = convert_checkpoint(src, source, arch)
     atomic_torch_save(checkpoint, dst)
-    return conversion
+    return conversion, checkpoint
 
 
 class FittingConfig(NamedTuple):
@@ -119,6 +133,13 @@ def fitting_configs(conversion: Conversion, source: Source,
         key=lambda fit: (not fit.same_file, fit.code != source.code, fit.name))
 
 
+def report_backbone_only(dst: str):
+    print('backbone only (the checkpoint has no classification head): use '
+          "it as init_cfg=dict(type='Pretrained', prefix='backbone.', "
+          f"checkpoint='{dst}') or get_model(CONFIG, pretrained='{dst}'), "
+          'which keeps a fresh head')
+
+
 def _report_configs(conversion: Conversion, source: Source, src: str):
     fits = fitting_configs(conversion, source, src)
     if fits and fits[0].same_file:
@@ -145,7 +166,7 @@ def main(source, argv=None) -> int:
     returns the exit status (1 and a message on stderr on an error)."""
     source = get_source(source)
     parser = argparse.ArgumentParser(
-        prog=f'{source.name}2mmregnet.py',
+        prog=source.tool,
         description=f'Convert a {source.name} RegNetX/RegNetY checkpoint '
         'into an mmpretrain checkpoint with an mmregnet backbone '
         '(docs/weight_conversion.md).')
@@ -158,7 +179,8 @@ def main(source, argv=None) -> int:
         'from the tensor shapes)')
     args = parser.parse_args(argv)
     try:
-        conversion = convert_file(args.src, args.dst, source, args.arch)
+        conversion, checkpoint = convert_file(args.src, args.dst, source,
+                                              args.arch)
     except (ConversionError, CheckpointError) as error:
         print(f'error: {error}\nnothing written to {args.dst}',
               file=sys.stderr)
@@ -169,6 +191,12 @@ def main(source, argv=None) -> int:
     print(f'input: {source.channel_order}, mean={list(source.mean)}, '
           f'std={list(source.std)} on 0-255 pixels (data_preprocessor '
           f"to_rgb={source.channel_order == 'RGB'}: mmcv loads BGR)")
+    left_out = checkpoint['meta'].get('left_out')
+    if left_out:
+        print(f'left out {len(left_out)} keys of the self-supervised training '
+              f'heads ({", ".join(VISSL_TRAINING_HEADS)}): {left_out[0]} ...')
+    if conversion.backbone_only:
+        report_backbone_only(args.dst)
     _report_configs(conversion, source, args.src)
     print(f'wrote {args.dst}')
     return 0

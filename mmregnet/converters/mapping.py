@@ -1,26 +1,29 @@
-"""Key mapping of pycls, torchvision and timm RegNet checkpoints onto an
-mmpretrain ``ImageClassifier`` with an mmregnet backbone (``backbone.*``,
-``head.fc.*``). Tensors are renamed, never changed; nothing here reads or
-writes files.
+"""Key mapping of pycls, torchvision, timm, Hugging Face transformers and
+vissl (SEER) RegNet checkpoints onto an mmpretrain ``ImageClassifier`` with
+an mmregnet backbone (``backbone.*``, ``head.fc.*``). Tensors are renamed,
+never changed; nothing here reads or writes files.
 
 Each publisher's names are a column of two tables, the stem and head
 modules and the modules inside a block, and a pattern that finds a block's
 stage and index (a :class:`Source`). The arch is inferred from the tensor
 shapes (stage widths, depths, groups and squeeze-excitation), or checked
-against a given name.
+against a given name or explicit stages (:class:`AnyNetParams`). A
+checkpoint without a head converts to a backbone-only one
+(``num_classes=0``).
 """
 import re
 from collections import defaultdict
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Dict, List, Mapping, Optional, Tuple
+from typing import Dict, List, Mapping, Optional, Tuple, Union
 
 import torch
 
-from ..design import NAMED_ARCHS, ROUNDING_MODES, RegNetParams, stage_specs
+from ..design import (NAMED_ARCHS, ROUNDING_MODES, AnyNetParams, RegNetParams,
+                      resolve_arch, stage_specs)
 
 #: The archs a checkpoint may be: pycls's 24 and those that peers publish
-#: weights for beyond them (``design.EXTRA_ARCH_SETTINGS``: RegNetY-128GF).
+#: weights for beyond them (``design.EXTRA_ARCH_SETTINGS``: the SEER sizes).
 ARCHS: Dict[str, RegNetParams] = NAMED_ARCHS
 
 # ImageNet statistics of 0-255 pixels in RGB order
@@ -32,6 +35,7 @@ _PARAM = re.compile(r'(?P<module>.+)\.(?P<param>weight|bias|running_mean|'
 _OUR_BLOCK = re.compile(r'backbone\.layer(\d+)\.(\d+)\.')
 _COUNTER = '.num_batches_tracked'
 _SHOWN_KEYS = 30
+_TOOL_PREFIXES = {'transformers': 'hf'}
 
 
 class ConversionError(ValueError):
@@ -44,7 +48,8 @@ class Source:
     expect.
 
     Attributes:
-        name: the publisher (``pycls``, ``torchvision``, ``timm``).
+        name: the publisher (``pycls``, ``torchvision``, ``timm``,
+            ``transformers``, ``vissl``).
         code: its repository.
         modules: stem and head modules -> ours.
         block: regex of a block's module path; groups (stage, block index).
@@ -52,6 +57,7 @@ class Source:
         block_modules: modules inside a block -> ours (in ``layer{i}.{j}``).
         channel_order: ``'RGB'`` or ``'BGR'`` input.
         state_keys: where its training checkpoints keep the state dict.
+        first_stage: the stage index of the first stage (ours: 1).
     """
     name: str
     code: str
@@ -61,6 +67,7 @@ class Source:
     block_modules: Mapping[str, str]
     channel_order: str
     state_keys: Tuple[str, ...]
+    first_stage: int = 1
 
     @property
     def mean(self) -> Tuple[float, ...]:
@@ -72,6 +79,11 @@ class Source:
     def std(self) -> Tuple[float, ...]:
         return IMAGENET_STD if self.channel_order == 'RGB' else \
             IMAGENET_STD[::-1]
+
+    @property
+    def tool(self) -> str:
+        """Its command line, ``tools/model_converters/<tool>``."""
+        return f'{_TOOL_PREFIXES.get(self.name, self.name)}2mmregnet.py'
 
     def map_key(self, key: str) -> Optional[str]:
         """Our name for the tensor ``key``, or None where none fits."""
@@ -85,11 +97,11 @@ class Source:
         if not block or block.group(3) not in self.block_modules:
             return None
         stage, index = int(block.group(1)), int(block.group(2))
-        if stage < 1 or index < self.first_block:
+        if stage < self.first_stage or index < self.first_block:
             return None
         ours = self.block_modules[block.group(3)]
-        return (f'backbone.layer{stage}.{index - self.first_block}.'
-                f'{ours}.{param}')
+        return (f'backbone.layer{stage - self.first_stage + 1}.'
+                f'{index - self.first_block}.{ours}.{param}')
 
 
 # Our modules and each publisher's: (pycls, torchvision, timm).
@@ -136,15 +148,89 @@ SOURCES: Dict[str, Source] = {
     for index, (name, code, block, first_block, channel_order,
                 state_keys) in enumerate(_PUBLISHERS)
 }
+# transformers/models/regnet/modeling_regnet.py: RegNetForImageClassification
+# (a RegNetModel under ``regnet.``; :mod:`.hf` adds the prefix to a bare
+# RegNetModel's keys), stages from 0; a layer is Sequential(1x1, 3x3,
+# [RegNetSELayer], 1x1) of RegNetConvLayer (convolution, normalization), so
+# the last 1x1 is ``layer.2`` in an X block and ``layer.3`` in a Y block.
+SOURCES['transformers'] = Source(
+    'transformers', 'https://github.com/huggingface/transformers', {
+        'regnet.embedder.embedder.convolution': 'backbone.conv1',
+        'regnet.embedder.embedder.normalization': 'backbone.bn1',
+        'classifier.1': 'head.fc',
+    },
+    r'regnet\.encoder\.stages\.(\d+)\.layers\.(\d+)',
+    0, {
+        'shortcut.convolution': 'downsample.0',
+        'shortcut.normalization': 'downsample.1',
+        'layer.0.convolution': 'conv1',
+        'layer.0.normalization': 'bn1',
+        'layer.1.convolution': 'conv2',
+        'layer.1.normalization': 'bn2',
+        'layer.2.attention.0': 'se.conv1',
+        'layer.2.attention.2': 'se.conv2',
+        'layer.2.convolution': 'conv3',  # X block
+        'layer.2.normalization': 'bn3',
+        'layer.3.convolution': 'conv3',  # Y block
+        'layer.3.normalization': 'bn3',
+    },
+    'RGB', (),
+    first_stage=0)
+# vissl / classy-vision (the SEER originals): the ``trunk`` of
+# ``classy_state_dict.base_model.model`` (:mod:`.vissl` flattens it, and the
+# ``heads`` under ``heads.``); timm's ``_filter_fn`` in timm/models/regnet.py
+# documents the layout: ``_feature_blocks.res{n}.block{stage}-{j}`` with
+# ``f.c`` + ``f.final_bn`` or ``f.c.0`` + ``f.c.1``, ``proj`` + ``bn`` or
+# ``proj.0`` + ``proj.1``.
+SOURCES['vissl'] = Source(
+    'vissl', 'https://github.com/facebookresearch/vissl', {
+        '_feature_blocks.conv1.stem.0': 'backbone.conv1',
+        '_feature_blocks.conv1.stem.1': 'backbone.bn1',
+        'heads.0.clf.0': 'head.fc',
+    },
+    r'_feature_blocks\.res\d+\.block(\d+)-(\d+)',
+    0, {
+        'proj': 'downsample.0',
+        'proj.0': 'downsample.0',
+        'bn': 'downsample.1',
+        'proj.1': 'downsample.1',
+        'f.a.0': 'conv1',
+        'f.a.1': 'bn1',
+        'f.b.0': 'conv2',
+        'f.b.1': 'bn2',
+        'f.se.excitation.0': 'se.conv1',
+        'f.se.excitation.2': 'se.conv2',
+        'f.c': 'conv3',
+        'f.c.0': 'conv3',
+        'f.final_bn': 'bn3',
+        'f.c.1': 'bn3',
+    },
+    'RGB', ())
+
+
+Arch = Union[str, AnyNetParams]
 
 
 @dataclass(frozen=True)
 class Conversion:
-    """A converted state dict and the model it fits."""
+    """A converted state dict and the model it fits: a named arch, or
+    explicit stages where no name fits (transformers' configs);
+    ``num_classes=0`` for a backbone-only checkpoint (no head)."""
     state_dict: Dict[str, torch.Tensor]
-    arch: str
+    arch: Arch
     width_rounding: str
     num_classes: int
+    stem_channels: int = 32
+
+    @property
+    def backbone_only(self) -> bool:
+        return self.num_classes == 0
+
+    @property
+    def arch_config(self):
+        """``arch`` as a config value: the name, or a dict of stages."""
+        return self.arch if isinstance(self.arch, str) else \
+            self.arch.as_dict()
 
 
 def _listing(keys) -> str:
@@ -163,9 +249,35 @@ def get_source(source) -> Source:
     return SOURCES[source]
 
 
+#: vissl's self-supervised training heads (SwAV's projection head and
+#: prototypes): no part of a classifier or a backbone, left out
+VISSL_TRAINING_HEADS = ('projection_head', 'prototypes')
+
+
+def vissl_state_dict(checkpoint: Mapping) -> Tuple[Dict, List[str]]:
+    """The flat state dict of a vissl checkpoint (the ``trunk``, and the
+    ``heads`` under ``heads.``) and the training-head keys left out."""
+    model = checkpoint
+    for key in ('classy_state_dict', 'base_model', 'model'):
+        if isinstance(model.get(key), Mapping):
+            model = model[key]
+    if not isinstance(model.get('trunk'), Mapping):
+        raise ConversionError(
+            'no vissl trunk found: expected classy_state_dict.base_model.'
+            f'model.trunk, the checkpoint holds {_listing(checkpoint)}')
+    flat, left_out = dict(model['trunk']), []
+    for key, value in (model.get('heads') or {}).items():
+        if any(head in key for head in VISSL_TRAINING_HEADS):
+            left_out.append(f'heads.{key}')
+        else:
+            flat[f'heads.{key}'] = value
+    return flat, left_out
+
+
 def unwrap_state_dict(checkpoint: Mapping, source) -> Mapping:
     """The state dict inside ``checkpoint`` (itself, or under one of the
-    source's ``state_keys``, e.g. pycls's ``model_state``)."""
+    source's ``state_keys``, e.g. pycls's ``model_state``; a vissl
+    checkpoint is flattened by :func:`vissl_state_dict`)."""
     source = get_source(source)
     if not isinstance(checkpoint, Mapping):
         raise ConversionError(
@@ -198,7 +310,7 @@ def _map_keys(state_dict: Mapping, source: Source) -> Dict[str, torch.Tensor]:
             and all(other.map_key(key) for key in state_dict)
         ]
         hint = (f'; it looks like a {others[0]} checkpoint: use '
-                f'{others[0]}2mmregnet.py') if others else ''
+                f'{SOURCES[others[0]].tool}') if others else ''
         raise ConversionError(
             f'{len(unmapped)} {source.name} keys map to no mmregnet key: '
             f'{_listing(unmapped)}{hint}')
@@ -229,9 +341,9 @@ def stage_signature(
     return tuple(stages), has_se
 
 
-def arch_signature(arch: str, rounding: str):
+def arch_signature(arch: Arch, rounding: str):
     """:func:`stage_signature` of the model of ``arch`` and ``rounding``."""
-    params = ARCHS[arch]
+    params = resolve_arch(arch)
     stages = tuple((spec.width, spec.depth, spec.groups)
                    for spec in stage_specs(params, rounding=rounding))
     return stages, params.se_ratio > 0
@@ -264,8 +376,14 @@ def _describe(signature) -> str:
             f'{"with" if has_se else "without"} squeeze-excitation')
 
 
-def _resolve_arch(mapped: Mapping, arch: Optional[str]) -> Tuple[str, str]:
+def _resolve_arch(mapped: Mapping, arch: Optional[Arch]) -> Tuple[Arch, str]:
     signature = stage_signature(mapped)
+    if isinstance(arch, AnyNetParams):
+        if arch_signature(arch, ROUNDING_MODES[0]) != signature:
+            raise ConversionError(
+                f'the checkpoint has {_describe(signature)}, its config '
+                f'{_describe(arch_signature(arch, ROUNDING_MODES[0]))}')
+        return arch, ROUNDING_MODES[0]
     if arch is None:
         inferred = _arch_of(signature)
         if inferred is None:
@@ -289,17 +407,25 @@ def _resolve_arch(mapped: Mapping, arch: Optional[str]) -> Tuple[str, str]:
 
 
 @lru_cache(maxsize=None)
-def model_shapes(arch: str, width_rounding: str,
-                 num_classes: int) -> Dict[str, torch.Size]:
+def model_shapes(arch: Arch,
+                 width_rounding: str,
+                 num_classes: int,
+                 stem_channels: int = 32) -> Dict[str, torch.Size]:
     """Key -> shape of an ImageClassifier with this backbone and a linear
-    head of ``num_classes`` (built on the meta device: no memory, no init)."""
+    head of ``num_classes`` (none for 0), built on the meta device: no
+    memory, no init."""
     from ..models.backbones.regnet import RegNet
     with torch.device('meta'):
-        backbone = RegNet(ARCHS[arch], width_rounding=width_rounding)
+        backbone = RegNet(
+            resolve_arch(arch),
+            stem_channels=stem_channels,
+            width_rounding=width_rounding)
     shapes = {
         f'backbone.{key}': value.shape
         for key, value in backbone.state_dict().items()
     }
+    if num_classes == 0:
+        return shapes
     shapes['head.fc.weight'] = torch.Size(
         (num_classes, backbone.stage_widths[-1]))
     shapes['head.fc.bias'] = torch.Size((num_classes, ))
@@ -308,12 +434,16 @@ def model_shapes(arch: str, width_rounding: str,
 
 def convert_state_dict(state_dict: Mapping,
                        source,
-                       arch: Optional[str] = None) -> Conversion:
+                       arch: Optional[Arch] = None,
+                       stem_channels: int = 32) -> Conversion:
     """Rename a publisher's state dict to ours and check it against the
-    model of ``arch`` (inferred from the shapes when None).
+    model of ``arch`` (a name or explicit stages; inferred from the shapes
+    when None) and ``stem_channels``.
 
     Missing BatchNorm ``num_batches_tracked`` counters (not used at
-    inference) are filled with 0; every other tensor must be there.
+    inference) are filled with 0; every other tensor must be there. A
+    checkpoint without a head (a self-supervised trunk, a transformers
+    ``RegNetModel``) gives a backbone-only conversion, ``num_classes=0``.
 
     Raises:
         ConversionError: naming the source keys that map to no key of ours,
@@ -323,9 +453,9 @@ def convert_state_dict(state_dict: Mapping,
     source = get_source(source)
     mapped = _map_keys(state_dict, source)
     arch, rounding = _resolve_arch(mapped, arch)
-    head = mapped.get('head.fc.weight')
-    num_classes = head.shape[0] if head is not None else 1000
-    shapes = model_shapes(arch, rounding, num_classes)
+    head = mapped.get('head.fc.weight', mapped.get('head.fc.bias'))
+    num_classes = head.shape[0] if head is not None else 0
+    shapes = model_shapes(arch, rounding, num_classes, stem_channels)
     for key in shapes:
         if key.endswith(_COUNTER) and key not in mapped:
             mapped[key] = torch.tensor(0)
@@ -347,4 +477,5 @@ def convert_state_dict(state_dict: Mapping,
             f'the {source.name} checkpoint does not fit {arch} '
             f"(width_rounding='{rounding}'): " + '; '.join(problems))
     return Conversion({key: mapped[key]
-                       for key in shapes}, arch, rounding, num_classes)
+                       for key in shapes}, arch, rounding, num_classes,
+                      stem_channels)

@@ -1,0 +1,148 @@
+"""``get_model('hf-hub:<repo id>', pretrained=True)``: a transformers RegNet
+of the Hugging Face Hub, fetched with huggingface_hub from a local server
+playing ``HF_ENDPOINT`` (127.0.0.1, started and stopped here), converted
+and cached; then, the server gone and ``HF_HUB_OFFLINE=1``, from mmregnet's
+cache, and converted again from the Hub's cache alone; a repo neither
+served nor cached is a one-line error. Each step runs in a fresh
+interpreter (huggingface_hub reads its environment when imported)."""
+import contextlib
+import hashlib
+import http.server
+import re
+import threading
+import urllib.parse
+from functools import partial
+from pathlib import Path
+
+import pytest
+import torch
+
+from tests.helpers import run_python
+from tests.transformers_env import exported_random_model
+
+REPO = 'acme/regnet-y-tiny'
+COMMIT = 'c0ffee' * 6 + 'c0de'
+TOLERANCE = 1e-5
+
+
+class HubHandler(http.server.BaseHTTPRequestHandler):
+    """``/<repo>/resolve/<revision>/<file>`` of the folders in ``repos``,
+    with the headers huggingface_hub reads (commit, etag, size)."""
+
+    def __init__(self, *args, repos, requests, **kwargs):
+        self.repos, self.requests = repos, requests
+        super().__init__(*args, **kwargs)
+
+    def do_HEAD(self):
+        self.answer(body=False)
+
+    def do_GET(self):
+        self.answer(body=True)
+
+    def answer(self, body: bool):
+        path = urllib.parse.urlsplit(self.path).path
+        self.requests.append(path)
+        match = re.fullmatch(r'/(\w+/[\w.-]+)/resolve/([^/]+)/(.+)', path)
+        folder = match and self.repos.get(match[1])
+        file = folder and Path(folder) / match[3]
+        if not file or not file.is_file():
+            self.send_response(404)
+            self.send_header('X-Error-Code', 'EntryNotFound')
+            self.send_header('Content-Length', '0')
+            self.end_headers()
+            return
+        data = file.read_bytes()
+        self.send_response(200)
+        self.send_header('Content-Length', str(len(data)))
+        self.send_header('ETag', f'"{hashlib.sha256(data).hexdigest()}"')
+        self.send_header('X-Repo-Commit', COMMIT)
+        self.end_headers()
+        if body:
+            self.wfile.write(data)
+
+    def log_message(self, *args):
+        pass
+
+
+@contextlib.contextmanager
+def hub(repos: dict, requests: list):
+    handler = partial(HubHandler, repos=repos, requests=requests)
+    server = http.server.ThreadingHTTPServer(('127.0.0.1', 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f'http://127.0.0.1:{server.server_address[1]}'
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join()
+
+
+def logits_of_hub_model(tmp_path, monkeypatch, **env) -> torch.Tensor:
+    """``get_model('hf-hub:...', pretrained=True)``'s logits on the fixed
+    input, in a fresh interpreter with ``env``."""
+    out = tmp_path / 'logits.pt'
+    with monkeypatch.context() as patch:
+        for key, value in env.items():
+            patch.setenv(key, value)
+        run_python(f"""
+            import torch
+            import mmregnet
+            from tests.hf_side import fixed_input
+            model = mmregnet.get_model('hf-hub:{REPO}', pretrained=True)
+            with torch.no_grad():
+                torch.save(model.eval()(fixed_input(), mode='tensor'),
+                           {str(out)!r})
+        """)
+    return torch.load(out, weights_only=True)
+
+
+@pytest.fixture
+def published(tmp_path):
+    """A random RegNetY of 5 classes as a transformers repo folder, and its
+    logits."""
+    return exported_random_model(tmp_path)
+
+
+@pytest.mark.slow
+def test_hub_repo_is_fetched_converted_cached_and_read_offline(
+        published, tmp_path, monkeypatch):
+    folder, expected = published
+    monkeypatch.setenv('HF_HOME', str(tmp_path / 'hf'))
+    monkeypatch.setenv('TORCH_HOME', str(tmp_path / 'torch'))
+    requests = []
+    with hub({REPO: folder}, requests) as endpoint:
+        logits = logits_of_hub_model(tmp_path, monkeypatch,
+                                     HF_ENDPOINT=endpoint)
+    torch.testing.assert_close(logits, expected, rtol=0, atol=TOLERANCE)
+    assert f'/{REPO}/resolve/main/model.safetensors' in requests
+    assert not any('pytorch_model' in path for path in requests)
+    cached = tmp_path / 'torch/hub/checkpoints/mmregnet/hf-hub'
+    assert sorted(p.name for p in cached.iterdir()) == [
+        'acme--regnet-y-tiny.pth', 'acme--regnet-y-tiny.py'
+    ]
+    converted = torch.load(cached / 'acme--regnet-y-tiny.pth',
+                           weights_only=True)['state_dict']
+    # no server: mmregnet's cache, then huggingface_hub's cache alone
+    monkeypatch.setenv('HF_HUB_OFFLINE', '1')
+    monkeypatch.setenv('HF_ENDPOINT', 'http://127.0.0.1:9')
+    out = run_python(f"""
+        import os
+        from mmregnet.engine import CheckpointError
+        from mmregnet.weights import fetch_hf
+        config, checkpoint = fetch_hf('{REPO}')
+        assert checkpoint == {str(cached / 'acme--regnet-y-tiny.pth')!r}
+        os.remove(checkpoint)
+        assert fetch_hf('{REPO}') == (config, checkpoint)
+        try:  # a repo neither served nor cached
+            fetch_hf('acme/none')
+        except CheckpointError as error:
+            print(error)
+    """)
+    assert out == ('hf-hub:acme/none: the Hub repo acme/none has no '
+                   'config.json, or none is reachable (offline and not '
+                   'cached)\n')
+    again = torch.load(cached / 'acme--regnet-y-tiny.pth',
+                       weights_only=True)['state_dict']
+    assert again.keys() == converted.keys()
+    assert all(torch.equal(again[key], converted[key]) for key in converted)
