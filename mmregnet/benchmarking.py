@@ -307,8 +307,11 @@ def int8_matmul(n: int = 2048) -> Callable:
         [helper.make_tensor_value_info('c', TensorProto.INT32, [n, n])])
     model = helper.make_model(
         graph, opset_imports=[helper.make_opsetid('', 13)], ir_version=8)
+    options = onnxruntime.SessionOptions()
+    options.intra_op_num_threads = torch.get_num_threads()  # as Int8Model
     session = onnxruntime.InferenceSession(
-        model.SerializeToString(), providers=['CPUExecutionProvider'])
+        model.SerializeToString(), options,
+        providers=['CPUExecutionProvider'])
     rng = np.random.default_rng(0)
     feed = dict(a=rng.integers(0, 256, (n, n), dtype=np.uint8),
                 b=rng.integers(-64, 64, (n, n), dtype=np.int8))
