@@ -6,6 +6,7 @@ Read from the model index (:mod:`mmregnet.model_index`) alone; no host
 framework is imported. FLOPs are multiply-adds, as in the
 paper and the metafiles.
 """
+import math
 import re
 from typing import Dict, List, NamedTuple, Optional, Sequence, Tuple
 
@@ -125,3 +126,12 @@ def measured_front(rows: Sequence[Dict[str, str]],
     points = {r['name']: (float(r['ms_per_image']), float(r['top1']))
               for r in mine if int(r['batch']) == batch}
     return batch, points, pareto_front(points)
+
+
+def significant(value: float, digits: int = 4) -> str:
+    """``value`` to ``digits`` significant digits, never in exponent
+    notation: 16051.2 -> ``'16050'``, 0.062291 -> ``'0.06229'``."""
+    if not value:
+        return '0'
+    decimals = digits - 1 - math.floor(math.log10(abs(value)))
+    return f'{round(value, decimals):.{max(0, decimals)}f}'

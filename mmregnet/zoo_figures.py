@@ -158,5 +158,6 @@ def pareto_figure(rows: Sequence[Dict[str, str]], path_stem: str,
 
 def where(row: Dict[str, str]) -> str:
     """The machine and settings of a results row, for titles."""
-    return (f'{row["cpu"]}, {row["threads"]} threads, torch {row["torch"]}, '
-            f'{row["rounds"]} rounds (median)')
+    threads = int(row['threads'])
+    return (f'{row["cpu"]}, {threads} thread{"s" * (threads != 1)}, torch '
+            f'{row["torch"]}, {row["rounds"]} rounds (median)')

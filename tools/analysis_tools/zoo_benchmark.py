@@ -3,7 +3,7 @@
     python tools/analysis_tools/zoo_benchmark.py --out DIR
         [--models PATTERN ...] [--precisions fp32 bf16 int8]
         [--batch-sizes 1 16] [--input-size N] [--rounds 5]
-        [--min-time 0.2] [--threads N]
+        [--min-time 0.2] [--threads N] [--gemm-size 2048]
 
 Every selected classification entry of the model index (default: those with
 a published top-1) is built with random weights (speed does not depend on
@@ -48,7 +48,7 @@ from mmregnet.benchmarking import (PRECISIONS, Case, Logits, Timer, cpu_name,
 from mmregnet.design import complexity, stage_specs
 from mmregnet.engine import atomic_write
 from mmregnet.model_index import is_classifier, load_model_index
-from mmregnet.zoo import ZooEntry, measured_front, zoo_entry
+from mmregnet.zoo import ZooEntry, measured_front, significant, zoo_entry
 from mmregnet.zoo_figures import pareto_figure, where
 
 COLUMNS = ('name', 'family', 'publisher', 'weights', 'arch', 'params',
@@ -95,8 +95,11 @@ def parse_args(argv=None):
                         help='seconds per timed sample (repeats short runs)')
     parser.add_argument('--threads', type=int, default=None,
                         help='CPU threads (default: torch\'s, all cores)')
+    parser.add_argument('--gemm-size', type=int, default=2048,
+                        help='side of the matrices whose product measures '
+                        'each precision\'s peak')
     args = parser.parse_args(argv)
-    for name in ('rounds', 'threads', 'input_size'):
+    for name in ('rounds', 'threads', 'input_size', 'gemm_size'):
         value = getattr(args, name)
         if value is not None and value < 1:
             parser.error(f'--{name.replace("_", "-")} must be at least 1, '
@@ -201,8 +204,10 @@ class Network:
     def model(self, precision: str):
         """(forward callable, input memory format) of this network with
         random weights, deployed in ``precision``."""
-        from mmregnet.apis import get_model
-        logits = Logits(get_model(self.cfg), openmmlab=True)
+        from mmengine.registry import DefaultScope
+        from mmpretrain.registry import MODELS
+        with DefaultScope.overwrite_default_scope('mmpretrain'):
+            logits = Logits(MODELS.build(self.cfg.model), openmmlab=True)
         if precision == 'int8':
             return int8_model(logits, self.size), torch.contiguous_format
         return prepare(logits, 'deploy', torch.device('cpu'),
@@ -268,8 +273,8 @@ def row(entry: ZooEntry, case: Case, gemm: Case, env: dict,
         input_size=network.size, top1=_blank(entry.top1),
         top5=_blank(entry.top5),
         precision=case.mode, batch=batch,
-        ms_per_image=f'{case.median / batch * 1e3:.4g}',
-        images_per_s=f'{batch / case.median:.4g}',
+        ms_per_image=significant(case.median / batch * 1e3),
+        images_per_s=significant(batch / case.median),
         pct_of_gemm=f'{100 * share:.1f}',
         gemm_gflops=f'{gemm.gflop / gemm.median:.1f}')
 
@@ -374,7 +379,7 @@ def measure_network(network: Network, wanted: List[tuple], env: Dict,
     cases = [c for c in network.cases(precisions,
                                       sorted({b for _, b in wanted}))
              if (c.mode, batch_of(c)) in wanted]
-    gemms = {p: gemm_case(p) for p in precisions}
+    gemms = {p: gemm_case(p, args.gemm_size) for p in precisions}
     measure(cases + list(gemms.values()), timer, args.rounds, args.min_time)
     return [row(e, c, gemms[c.mode], env, network)
             for e in network.entries for c in cases]

@@ -23,7 +23,9 @@ from pathlib import Path
 from typing import Dict, List, Optional
 
 from mmregnet.engine import atomic_write
-from mmregnet.zoo import OPENMMLAB, ZooEntry, measured_front, zoo_entries
+from mmregnet.zoo import (OPENMMLAB, ZooEntry, measured_front, significant,
+                          zoo_entries)
+from mmregnet.zoo_figures import where
 
 ROOT = Path(__file__).resolve().parents[2]
 PAGE = ROOT / 'docs' / 'model_zoo.md'
@@ -79,27 +81,24 @@ def read_measured(path: Path) -> List[Dict[str, str]]:
         return list(csv.DictReader(f))
 
 
-def measured_section(rows: List[Dict[str, str]], csv_name: str) -> List[str]:
-    """The reference CPU's run: what was measured, its Pareto front per
-    precision and the figure."""
+def measured_section(rows: List[Dict[str, str]], csv_path: Path) -> List[str]:
+    """The reference CPU's run: what was measured (the note kept beside
+    the CSV, ``<csv stem>.md``, says how and under what load), its Pareto
+    front per precision and the figure."""
     if not rows:
         return ['No reference run is kept beside this page yet.', '']
-    first = rows[0]
+    note = csv_path.with_suffix('.md')
     precisions = list(dict.fromkeys(r['precision'] for r in rows))
-    batches = sorted({int(r['batch']) for r in rows})
     lines = [
         f'Measured by `tools/analysis_tools/zoo_benchmark.py` on '
-        f'{first["cpu"]} ({first["threads"]} threads, cores shared with '
-        f'other jobs: the absolute numbers are pessimistic, the order is '
-        f'what counts), torch {first["torch"]}, median of '
-        f'{first["rounds"]} rounds, batch {", ".join(map(str, batches))}: '
-        f'{len({r["name"] for r in rows})} entries (the 24 configs and the '
-        'most accurate converted weights of each arch), random weights in '
-        f'deploy mode. Every row: [`{FIGURES}/{csv_name}`]'
-        f'({FIGURES}/{csv_name}). Measure your own machine with '
-        '`python tools/analysis_tools/zoo_benchmark.py --out DIR`.', '',
-        f'![Published top-1 against measured latency]({FIGURES}/'
-        'pareto_cpu.png)', '']
+        f'{where(rows[0])}: {len({r["name"] for r in rows})} entries, random '
+        f'weights in deploy mode. Every row: [`{FIGURES}/{csv_path.name}`]'
+        f'({FIGURES}/{csv_path.name}). Measure your own machine with '
+        '`python tools/analysis_tools/zoo_benchmark.py --out DIR`.', '']
+    if note.exists():
+        lines += [note.read_text().strip(), '']
+    lines += [f'![Published top-1 against measured latency]({FIGURES}/'
+              'pareto_cpu.png)', '']
     for precision in precisions:
         batch, _, front = measured_front(rows, precision)
         mine = {r['name']: r for r in rows if r['precision'] == precision
@@ -107,15 +106,16 @@ def measured_section(rows: List[Dict[str, str]], csv_name: str) -> List[str]:
         lines += [f'Pareto front, {precision}, batch {batch}:', '',
                   '| model | top-1 | ms/image | images/s | % of GEMM rate |',
                   '| --- | ---: | ---: | ---: | ---: |']
-        lines += [f'| `{n}` | {mine[n]["top1"]} | {mine[n]["ms_per_image"]} '
-                  f'| {mine[n]["images_per_s"]} | {mine[n]["pct_of_gemm"]} |'
-                  for n in front]
+        lines += [f'| `{n}` | {mine[n]["top1"]} | '
+                  f'{significant(float(mine[n]["ms_per_image"]))} | '
+                  f'{significant(float(mine[n]["images_per_s"]))} | '
+                  f'{mine[n]["pct_of_gemm"]} |' for n in front]
         lines.append('')
     return lines
 
 
 def page(entries: List[ZooEntry], measured: List[Dict[str, str]],
-         csv_name: str) -> str:
+         csv_path: Path) -> str:
     classifiers = [e for e in entries if not e.detector]
     detectors = [e for e in entries if e.detector]
     groups = defaultdict(list)
@@ -146,7 +146,7 @@ def page(entries: List[ZooEntry], measured: List[Dict[str, str]],
         '',
         '### Measured on the reference CPU',
         '',
-    ] + measured_section(measured, csv_name)
+    ] + measured_section(measured, csv_path)
     for publisher in order:
         lines += [f'## {publisher}', '']
         if publisher in INTRO:
@@ -194,7 +194,7 @@ def main(argv=None):
     args = parse_args(argv)
     entries = zoo_entries()
     measured = read_measured(Path(args.measured))
-    text = page(entries, measured, Path(args.measured).name)
+    text = page(entries, measured, Path(args.measured))
     out = Path(args.out)
     if args.check:
         current = out.read_text() if out.exists() else ''
