@@ -5,9 +5,11 @@
         [--batch-sizes 1 16] [--input-size N] [--rounds 5]
         [--min-time 0.2] [--threads N] [--gemm-size 2048]
 
-Every selected classification entry of the model index (default: those with
-a published top-1) is built with random weights (speed does not depend on
-them) and run as mmregnet deploys it: ``switch_to_deploy`` (BatchNorm
+Every selected classification entry of the model index (default: those of
+the paper's 24 archs with a published top-1 at 224 px; larger ones, such as
+the SWAG weights at 384 px or Y-128GF, by ``--models``) is built with
+random weights (speed does not depend on them) and run as mmregnet deploys
+it: ``switch_to_deploy`` (BatchNorm
 folded, fused oneDNN kernels) in float32 (``fp32``) or bfloat16 (``bf16``,
 on CPUs with native bf16), or its int8 artifact (``quantize_int8``,
 calibrated on random batches, onnxruntime). Entries whose networks are the
@@ -45,7 +47,7 @@ from mmregnet.apis.derive import backbone_arch, counting_kwargs
 from mmregnet.benchmarking import (PRECISIONS, Case, Logits, Timer, cpu_name,
                                    gemm_case, int8_model, measure,
                                    precision_support, prepare)
-from mmregnet.design import complexity, stage_specs
+from mmregnet.design import ARCH_SETTINGS, complexity, stage_specs
 from mmregnet.engine import atomic_write
 from mmregnet.model_index import is_classifier, load_model_index
 from mmregnet.zoo import ZooEntry, measured_front, significant, zoo_entry
@@ -83,7 +85,8 @@ def parse_args(argv=None):
     parser.add_argument('--models', nargs='+', default=None,
                         metavar='PATTERN',
                         help='shell-style patterns of index names (default: '
-                        'every classifier with a published top-1)')
+                        'the classifiers of the 24 archs of the paper with a '
+                        'published top-1 at 224 px)')
     parser.add_argument('--precisions', nargs='+', default=list(PRECISIONS),
                         choices=PRECISIONS)
     parser.add_argument('--batch-sizes', type=int, nargs='+', default=[1, 16])
@@ -114,13 +117,15 @@ def parse_args(argv=None):
 
 def select(patterns: Optional[List[str]]) -> List[str]:
     """Names of the classification entries matching any of ``patterns``
-    (default: those with a published top-1); ``ValueError`` naming a
-    pattern that matches none."""
+    (default: those of the paper's 24 archs with a published top-1 at
+    224 px); ``ValueError`` naming a pattern that matches none."""
     index = load_model_index()
     if patterns is None:
-        return sorted(
-            name for name, meta in index.items() if is_classifier(meta) and
-            any('Top 1 Accuracy' in (r.metrics or {}) for r in meta.results))
+        entries = [zoo_entry(meta) for meta in index.values()
+                   if is_classifier(meta)]
+        return sorted(e.name.lower() for e in entries
+                      if e.top1 is not None and e.input_size == 224 and
+                      e.arch in ARCH_SETTINGS)
     names = []
     for pattern in patterns:
         matched = fnmatch.filter(index, pattern.lower())
