@@ -61,8 +61,8 @@ COLUMNS = ('name', 'family', 'publisher', 'weights', 'arch', 'params',
 #: (resumed) only where all of them match this run's
 SETTINGS = ('name', 'input_size', 'precision', 'batch', 'rounds', 'threads',
             'cpu', 'torch', 'onnxruntime', 'mmregnet')
-#: latency budgets of DIR/README.md, ms per image
-BUDGETS = (1, 2, 5, 10, 20, 50, 100, 200, 500, 1000)
+#: latency budgets of DIR/README.md, ms per image: 0.1, 0.2, 0.5, 1, ...
+BUDGETS = tuple(m * 10**e for e in range(-1, 7) for m in (1, 2, 5))
 DTYPES = dict(fp32=torch.float32, bf16=torch.bfloat16)
 
 
@@ -347,28 +347,31 @@ def summary(rows: List[Dict], precisions: List[str], env: dict) -> str:
              'publishers\' ImageNet top-1 (%), not measured here. '
              'Latency: ms per image at the smallest batch measured. '
              'Figure: `pareto.png`.', '']
-    by_name = {r['name']: r for r in rows}
     for precision in precisions:
-        _, points, front = measured_front(rows, precision)
+        batch, points, front = measured_front(rows, precision)
         lines += [f'## {precision}', '']
         if not front:
             lines += ['No measured entry with a published top-1.', '']
             continue
-        lines += ['| budget (ms/image) | most accurate | top-1 | ms/image | '
-                  'images/s | GFLOPs |', '| --- | --- | --- | --- | --- | '
-                  '--- |']
+        measured = {r['name']: r for r in rows if r['precision'] == precision
+                    and int(r['batch']) == batch}
+        lines += [f'Batch {batch}. Each row: the most accurate model within '
+                  'the budget (budgets that add no model are left out).', '',
+                  '| budget (ms/image) | most accurate | top-1 | ms/image | '
+                  'images/s | GFLOPs |', '| --- | --- | ---: | ---: | ---: | '
+                  '---: |']
+        previous = None
         for budget in BUDGETS:
             fits = [n for n in front if points[n][0] <= budget]
-            if not fits:
+            best = max(fits, key=lambda n: points[n][1]) if fits else None
+            if best is None or best == previous:
                 continue
-            best = max(fits, key=lambda n: points[n][1])
-            r = [x for x in rows if x['name'] == best and
-                 x['precision'] == precision and
-                 float(x['ms_per_image']) == points[best][0]][0]
+            r = measured[best]
             lines.append(
-                f'| <= {budget} | {best} | {r["top1"]} | '
+                f'| <= {budget:g} | {best} | {r["top1"]} | '
                 f'{r["ms_per_image"]} | {r["images_per_s"]} | '
-                f'{by_name[best]["gflops"]} |')
+                f'{r["gflops"]} |')
+            previous = best
             if best == front[-1]:
                 break
         lines += ['', 'Pareto front (no other model is both faster and more '
