@@ -15,7 +15,10 @@ from .model_index import is_detector, load_model_index, original_of
 #: the publisher of an entry converted from another project's weights, by
 #: that project's repository name (``Converted From: Code``)
 PUBLISHERS = {'pycls': 'pycls', 'vision': 'torchvision',
-              'pytorch-image-models': 'timm', 'vissl': 'SEER (VISSL)'}
+              'pytorch-image-models': 'timm'}
+#: the SEER weights (self-supervised, Instagram), whoever hosts them: the
+#: entries whose names say ``seer``
+SEER = 'SEER'
 #: entries trained with this project's configs (no ``Converted From``)
 OPENMMLAB = 'OpenMMLab'
 _WEIGHTS_TAG = re.compile(r'_3rdparty-(?P<tag>[^_]+)_')
@@ -49,8 +52,11 @@ class ZooEntry(NamedTuple):
 
 
 def publisher_of(meta) -> str:
-    """Who trained an entry's weights: :data:`OPENMMLAB` or the converted
-    original's project (:data:`PUBLISHERS`, else its repository name)."""
+    """Who trained an entry's weights: :data:`SEER`, :data:`OPENMMLAB` or
+    the converted original's project (:data:`PUBLISHERS`, else its
+    repository name)."""
+    if 'seer' in meta.name.lower():
+        return SEER
     original = original_of(meta)
     if original is None:
         return OPENMMLAB

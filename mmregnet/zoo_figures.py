@@ -13,7 +13,7 @@ STYLES = {
     'pycls': ('s', '#ff7f0e'),
     'torchvision': ('^', '#2ca02c'),
     'timm': ('D', '#d62728'),
-    'SEER (VISSL)': ('P', '#9467bd'),
+    'SEER': ('P', '#9467bd'),
     None: ('X', '#7f7f7f'),
 }
 

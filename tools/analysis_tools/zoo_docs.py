@@ -4,7 +4,7 @@
         [--out docs/model_zoo.md] [--measured docs/model_zoo/reference_cpu.csv]
 
 The page: one table per publisher (OpenMMLab-trained configs, pycls,
-torchvision V1/V2/SWAG, timm, any other publisher such as SEER) with
+torchvision V1/V2/SWAG, timm, SEER when the index has it, any other publisher) with
 params, GFLOPs (multiply-adds at the entry's input size), input size and
 published top-1/top-5; the detectors with their box/mask AP; the paper's
 view (published top-1 against GFLOPs, every classifier that has one); and
@@ -23,8 +23,8 @@ from pathlib import Path
 from typing import Dict, List, Optional
 
 from mmregnet.engine import atomic_write
-from mmregnet.zoo import (OPENMMLAB, ZooEntry, measured_front, significant,
-                          zoo_entries)
+from mmregnet.zoo import (OPENMMLAB, SEER, ZooEntry, measured_front,
+                          significant, zoo_entries)
 from mmregnet.zoo_figures import where
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -32,7 +32,7 @@ PAGE = ROOT / 'docs' / 'model_zoo.md'
 FIGURES = 'model_zoo'  # beside the page
 MEASURED = ROOT / 'docs' / FIGURES / 'reference_cpu.csv'
 #: the order of the publishers' tables; others follow, by name
-ORDER = (OPENMMLAB, 'pycls', 'torchvision', 'timm')
+ORDER = (OPENMMLAB, 'pycls', 'torchvision', 'timm', SEER)
 INTRO = {
     OPENMMLAB: 'This project\'s configs (`configs/*.py`); accuracies are '
     'OpenMMLab\'s published checkpoints (`metafile.yml`), "—" where none was '
@@ -44,6 +44,8 @@ INTRO = {
     'then fine-tuned end to end at 384 px, or a linear classifier at 224).',
     'timm': 'timm\'s weights: `timm-pycls` (pycls\' weights as timm hosts '
     'them) and timm\'s own recipes (`ra`, `ra3`, `sw-in12k-ft`, ...).',
+    SEER: 'SEER: self-supervised on a billion Instagram images (VISSL), '
+    'the trunks and their ImageNet fine-tunes, whoever hosts the files.',
 }
 
 
