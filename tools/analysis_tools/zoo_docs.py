@@ -4,7 +4,7 @@
         [--out docs/model_zoo.md] [--measured docs/model_zoo/reference_cpu.csv]
 
 The page: one table per publisher (OpenMMLab-trained configs, pycls,
-torchvision V1/V2/SWAG, timm, SEER when the index has it, any other publisher) with
+torchvision V1/V2/SWAG, timm, SEER when the index has it, any other) with
 params, GFLOPs (multiply-adds at the entry's input size), input size and
 published top-1/top-5; the detectors with their box/mask AP; the paper's
 view (published top-1 against GFLOPs, every classifier that has one); and
