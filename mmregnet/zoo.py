@@ -3,8 +3,8 @@ choosing a model compares (publisher, arch, params, FLOPs, input size,
 published accuracy), and the Pareto front of accuracy against latency.
 
 Read from the model index (:mod:`mmregnet.model_index`) alone; no host
-framework is imported. FLOPs are multiply-adds, as in the
-paper and the metafiles.
+framework is imported. FLOPs are multiply-adds, as in the paper and the
+metafiles.
 """
 import math
 import re
@@ -29,7 +29,8 @@ _INPUT_SIZE = re.compile(r'-(?P<px>[0-9]+)px$')
 class ZooEntry(NamedTuple):
     """One index entry. ``weights``: the publisher's recipe tag
     (``tv-v2``, ``timm-ra3``; empty for OpenMMLab's); ``arch``: the
-    backbone's arch name (``'custom'`` for a dict); ``gflops``: giga
+    backbone's arch name (``'custom'`` where the entry's name has none);
+    ``gflops``: giga
     multiply-adds at ``input_size`` (None where the index has none);
     metrics: the published ones, None where there are none."""
     name: str
