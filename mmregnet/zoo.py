@@ -30,9 +30,8 @@ class ZooEntry(NamedTuple):
     """One index entry. ``weights``: the publisher's recipe tag
     (``tv-v2``, ``timm-ra3``; empty for OpenMMLab's); ``arch``: the
     backbone's arch name (``'custom'`` where the entry's name has none);
-    ``gflops``: giga
-    multiply-adds at ``input_size`` (None where the index has none);
-    metrics: the published ones, None where there are none."""
+    ``gflops``: giga multiply-adds at ``input_size`` (None where the index
+    has none); metrics: the published ones, None where there are none."""
     name: str
     publisher: str
     weights: str
