@@ -9,7 +9,7 @@ several modes: ``eager`` (NCHW), ``channels_last``, ``compile``
 (channels_last + torch.compile; inference graphs with inductor freezing)
 and, for mmregnet, ``deploy`` (``switch_to_deploy``: BatchNorm folded,
 fused oneDNN kernels on CPU), ``deploy+compile`` and, on CPU in float32,
-``int8`` (:func:`mmregnet.models.quantize_int8` calibrated on random
+``int8`` (:func:`mmregnet.deploy.quantize_int8` calibrated on random
 batches, run by onnxruntime; ``--no-int8`` skips it). Workloads: eval forward
 at each ``--batch-sizes``, a training step (forward, cross-entropy,
 backward, SGD step) at ``--train-batch-size``, and the peak memory of that
@@ -21,92 +21,24 @@ case reports the median time per iteration, its spread (min-max over
 rounds), GFLOP/s (2 x the analytic multiply-adds of
 :func:`mmregnet.design.complexity`, x3 for a training step) and its share
 of a measured fp32 GEMM's throughput; the speed-ups of mmregnet's modes
-over the peers are paired per round (:meth:`Case.speedup_over`).
+over the peers are paired per round (:meth:`Case.speedup_over`). These
+timing rules and the peers' models live in :mod:`mmregnet.benchmarking`.
 """
 import argparse
-import contextlib
 import json
 import os
-import platform
-import statistics
 import time
-from dataclasses import dataclass, field
-from typing import Callable, Dict, List, Optional
+from typing import Dict, List, Optional
 
 import torch
-import torch.nn as nn
-import torch.nn.functional as F
 
+from mmregnet.benchmarking import (Case, Timer, build, environment,
+                                   gemm_gflops, int8_model, measure,
+                                   peak_step_memory, prepare, training_step)
 from mmregnet.design import ARCH_SETTINGS, complexity, stage_specs
 
 IMPLS = ('mmregnet', 'mmpretrain', 'timm', 'torchvision')
 TRAIN_MODES = ('eager', 'channels_last')
-
-
-def timm_name(arch: str) -> str:
-    """``regnetx_400mf`` -> ``regnetx_004``, ``regnety_3.2gf`` ->
-    ``regnety_032`` (timm counts hundreds of MF)."""
-    family, size = arch.split('_')
-    hundreds = float(size[:-2]) * (10 if size.endswith('gf') else 0.01)
-    return f'{family}_{round(hundreds):03d}'
-
-
-def torchvision_name(arch: str) -> str:
-    """``regnetx_3.2gf`` -> ``regnet_x_3_2gf``, ``regnetx_8.0gf`` ->
-    ``regnet_x_8gf``."""
-    family, size = arch.split('_')
-    size = size.replace('.0', '').replace('.', '_')
-    return f'regnet_{family[-1]}_{size}'
-
-
-class Logits(nn.Module):
-    """``forward(x) -> logits`` for every implementation.
-    Shapes: (N, 3, H, W) -> (N, 1000)."""
-
-    def __init__(self, model: nn.Module, openmmlab: bool):
-        super().__init__()
-        self.model = model
-        self.openmmlab = openmmlab
-
-    def forward(self, x):
-        if self.openmmlab:
-            return self.model(x, mode='tensor')
-        return self.model(x)
-
-
-def build(impl: str, arch: str, with_cp: bool = False) -> Optional[Logits]:
-    """An ImageNet classifier of ``impl`` for ``arch``; None if ``impl``
-    has no such arch."""
-    if impl in ('mmregnet', 'mmpretrain'):
-        from mmpretrain.models.backbones import RegNet as MMPretrainRegNet
-        from mmpretrain.registry import MODELS
-        if impl == 'mmpretrain' and \
-                arch not in MMPretrainRegNet.arch_settings:
-            return None
-        backbone = dict(
-            type='mmregnet.RegNet' if impl == 'mmregnet' else 'RegNet',
-            arch=arch,
-            with_cp=with_cp)
-        model = MODELS.build(
-            dict(
-                type='ImageClassifier',
-                backbone=backbone,
-                neck=dict(type='GlobalAveragePooling'),
-                head=dict(
-                    type='LinearClsHead',
-                    num_classes=1000,
-                    in_channels=stage_specs(arch)[-1].width)))
-        return Logits(model, openmmlab=True)
-    if impl == 'timm':
-        import timm
-        name = timm_name(arch)
-        return Logits(timm.create_model(name), openmmlab=False) \
-            if name in timm.list_models() else None
-    import torchvision
-    name = torchvision_name(arch)
-    if name not in torchvision.models.list_models():
-        return None
-    return Logits(torchvision.models.get_model(name), openmmlab=False)
 
 
 def gflops_per_image(impl: str, arch: str, size: int) -> float:
@@ -117,87 +49,13 @@ def gflops_per_image(impl: str, arch: str, size: int) -> float:
         stage_specs(arch, rounding=rounding), input_size=size).flops
 
 
-@dataclass
-class Case:
-    impl: str
-    mode: str
-    workload: str
-    run: Callable = field(repr=False)
-    gflop: float = 0.0
-    samples: List[float] = field(default_factory=list)
-    reps: int = 1
-
-    @property
-    def median(self) -> float:
-        return statistics.median(self.samples)
-
-    def stat(self, kind: str) -> float:
-        return min(self.samples) if kind == 'min' else self.median
-
-    def speedup_over(self, ref: 'Case', kind: str) -> float:
-        """``ref``'s time / this case's time (> 1: this one is faster).
-        ``median``: the median of the per-round ratios, each from two
-        samples timed in the same round, so that a slow phase of the
-        machine, which hits both, cancels out; ``min``: ratio of minima."""
-        if kind == 'min':
-            return min(ref.samples) / min(self.samples)
-        return statistics.median(
-            r / s for r, s in zip(ref.samples, self.samples))
-
-
-class Timer:
-    """Wall clock (``wall``) or this process's CPU time (``cpu``, robust to
-    other processes on the machine, meaningful with ``--threads 1``);
-    synchronises CUDA."""
-
-    def __init__(self, kind: str, device: torch.device):
-        self.clock = time.perf_counter if kind == 'wall' else \
-            time.process_time
-        self.cuda = device.type == 'cuda'
-
-    def __call__(self, fn: Callable, reps: int) -> float:
-        if self.cuda:
-            torch.cuda.synchronize()
-        start = self.clock()
-        for _ in range(reps):
-            fn()
-        if self.cuda:
-            torch.cuda.synchronize()
-        return (self.clock() - start) / reps
-
-
-def prepare(model: Logits, mode: str, device, dtype, train: bool):
-    """Move ``model`` to ``device``/``dtype`` and apply ``mode``; returns
-    (model, memory format of its input)."""
-    from mmregnet.models import switch_to_deploy
-    model = model.to(device, dtype).train(train)
-    fmt = torch.contiguous_format
-    if mode.startswith('deploy'):
-        switch_to_deploy(model)
-    if mode in ('channels_last', 'compile', 'deploy+compile'):
-        fmt = torch.channels_last
-        model = model.to(memory_format=fmt)
-    if mode.endswith('compile'):
-        model = torch.compile(model, dynamic=False)
-    return model, fmt
-
-
-def int8_model(model: Logits, args) -> Callable:
-    """``model`` quantized by :func:`mmregnet.models.quantize_int8`,
-    calibrated on random batches: for speed, not for accuracy."""
-    from mmregnet.models import quantize_int8
-    gen = torch.Generator().manual_seed(0)
-    calib = [torch.randn(8, 3, args.input_size, args.input_size,
-                         generator=gen) for _ in range(2)]
-    return quantize_int8(model.model.eval(), calib)
-
-
 def eval_case(impl, arch, mode, batch, args) -> Optional[Case]:
     model = build(impl, arch)
     if model is None:
         return None
     if mode == 'int8':  # onnxruntime's CPU kernels, NCHW float32 input
-        model, fmt = int8_model(model, args), torch.contiguous_format
+        model, fmt = int8_model(model, args.input_size), \
+            torch.contiguous_format
     else:
         model, fmt = prepare(model, mode, args.device, args.dtype,
                              train=False)
@@ -228,64 +86,11 @@ def train_step(impl, arch, mode, batch, args, with_cp=False):
     return training_step(model, x, target, optimizer, autocast)
 
 
-def training_step(model, x, target, optimizer, autocast) -> Callable:
-    """A step function: forward under ``autocast``, cross-entropy,
-    backward, ``optimizer`` step, gradients set to None."""
-
-    def run():
-        with autocast:
-            loss = F.cross_entropy(model(x), target)
-        loss.backward()
-        optimizer.step()
-        optimizer.zero_grad(set_to_none=True)
-
-    return run
-
-
 def train_case(impl, arch, mode, batch, args) -> Optional[Case]:
     run = train_step(impl, arch, mode, batch, args)
     return None if run is None else Case(
         impl, mode, f'train bs{batch}', run,
         gflop=3 * batch * gflops_per_image(impl, arch, args.input_size))
-
-
-def peak_step_memory(run: Callable, device: torch.device) -> int:
-    """Peak bytes allocated during ``run()`` above those held before it."""
-    run()  # allocate optimizer state first
-    if device.type == 'cuda':
-        torch.cuda.synchronize()
-        base = torch.cuda.memory_allocated()
-        torch.cuda.reset_peak_memory_stats()
-        run()
-        torch.cuda.synchronize()
-        return torch.cuda.max_memory_allocated() - base
-    from torch.profiler import ProfilerActivity, profile
-    with profile(activities=[ProfilerActivity.CPU], profile_memory=True) as p:
-        run()
-    live = peak = 0
-    events = [e for e in p.profiler.kineto_results.events()
-              if e.name() == '[memory]']
-    for event in sorted(events, key=lambda e: e.start_ns()):
-        live += event.nbytes()
-        peak = max(peak, live)
-    return peak
-
-
-def measure(cases: List[Case], timer: Timer, rounds: int, min_time: float):
-    """Warm up (compiles), calibrate repetitions, run one untimed round
-    of all cases (the first pass after switching between models is slower
-    for every one of them), then time the cases interleaved over
-    ``rounds`` rounds with a rotating order."""
-    for case in cases:
-        case.run()
-        once = timer(case.run, 1)
-        case.reps = max(1, int(min_time / max(once, 1e-6)))
-    for case in cases:
-        timer(case.run, case.reps)
-    for r in range(rounds):
-        shift = r % len(cases)
-        for case in cases[shift:] + cases[:shift]:
-            case.samples.append(timer(case.run, case.reps))
 
 
 def conv_profile(arch: str, batch: int, args, reps: int = 5) -> List[str]:
@@ -343,14 +148,6 @@ def conv_profile(arch: str, batch: int, args, reps: int = 5) -> List[str]:
     return lines
 
 
-def gemm_gflops(device, dtype, timer: Timer, n: int = 2048) -> float:
-    """Throughput of an ``n x n`` matrix product: the practical peak."""
-    a = torch.randn(n, n, device=device, dtype=dtype)
-    b = torch.randn(n, n, device=device, dtype=dtype)
-    best = min(timer(lambda: torch.mm(a, b), 2) for _ in range(4))
-    return 2 * n**3 / best / 1e9
-
-
 def best(cases: List[Case], impls, stat: str,
          modes=None) -> Optional[Case]:
     pool = [
@@ -392,28 +189,6 @@ def summarise(cases: List[Case], peak: float,
         lines.append(f'vs {label} ({ref.impl} {ref.mode}, '
                      f'{ref.stat(stat) * 1e3:.1f} ms): {ratios}')
     return lines
-
-
-def environment(args) -> Dict:
-    cpu = platform.processor()
-    with contextlib.suppress(OSError):
-        with open('/proc/cpuinfo') as f:
-            cpu = next((line.split(':', 1)[1].strip() for line in f
-                        if line.startswith('model name')), cpu)
-    env = dict(
-        torch=torch.__version__,
-        threads=torch.get_num_threads(),
-        nproc=os.cpu_count(),
-        cpu=cpu,
-        load_average=os.getloadavg(),
-        device=str(args.device),
-        dtype=str(args.dtype).replace('torch.', ''),
-        input_size=args.input_size,
-        timer=args.timer,
-        stat=args.stat)
-    if args.device.type == 'cuda':
-        env['gpu'] = torch.cuda.get_device_name()
-    return env
 
 
 def parse_args(argv=None):

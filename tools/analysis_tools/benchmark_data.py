@@ -37,6 +37,7 @@ from mmengine.registry import DefaultScope
 from mmengine.runner import Runner
 from mmpretrain.registry import DATASETS, TRANSFORMS
 
+from mmregnet.benchmarking import cpu_name
 from mmregnet.engine import atomic_write
 
 DEFAULT_CONFIG = 'configs/_base_/datasets/imagenet_bs64_pycls.py'
@@ -151,18 +152,12 @@ def run(args, image_dir: Path) -> dict:
     return dict(
         config=args.config, images=args.images, mean_file_kib=mean_kib,
         batch_size=args.batch_size, epochs=args.epochs,
-        cpu=_cpu_name(), nproc=torch.multiprocessing.cpu_count(),
+        cpu=cpu_name(), nproc=torch.multiprocessing.cpu_count(),
         torch=torch.__version__, opencv=cv2.__version__,
         transform_ms_per_image=transforms,
         loader_images_per_s={str(w): r for w, r in rates.items()},
         images_per_s_per_worker={str(w): r / w for w, r in rates.items()
                                  if w})
-
-
-def _cpu_name() -> str:
-    with open('/proc/cpuinfo') as f:
-        return next((line.split(':', 1)[1].strip() for line in f
-                     if line.startswith('model name')), 'unknown')
 
 
 def main(argv=None):

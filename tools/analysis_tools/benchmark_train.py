@@ -32,7 +32,6 @@ detection iteration depends on its images' boxes, which synthetic data
 cannot stand in for.
 """
 import argparse
-import importlib.util
 import json
 import os
 import statistics
@@ -51,22 +50,10 @@ from mmpretrain.registry import MODELS
 from mmpretrain.structures import DataSample
 from torch.utils.data import Dataset
 
+from mmregnet import benchmarking
 from mmregnet.engine import (CPUBF16OptimWrapper, atomic_write,
                              configure_speed, load_runner_config,
                              native_bf16_feature)
-
-
-def _sibling(name: str):
-    """``tools/analysis_tools/<name>.py`` as a module (this folder is not a
-    package)."""
-    path = Path(__file__).with_name(f'{name}.py')
-    spec = importlib.util.spec_from_file_location(f'_{name}', path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-benchmark = _sibling('benchmark')
 
 
 class SyntheticImages(Dataset):
@@ -153,11 +140,11 @@ def benchmark_config(args) -> Config:
 def bare_step(model: torch.nn.Module, optimizer_cfg: dict, batch: int,
               size: int, num_classes: int, device: torch.device,
               autocast_dtype: Optional[torch.dtype]) -> Callable:
-    """One training step of ``model`` (a ``benchmark.Logits``) on a fixed
-    channels_last batch with a fresh optimizer built from ``optimizer_cfg``
-    (the config's)."""
-    model, fmt = benchmark.prepare(model, 'channels_last', device,
-                                   torch.float32, train=True)
+    """One training step of ``model`` (a ``benchmarking.Logits``) on a
+    fixed channels_last batch with a fresh optimizer built from
+    ``optimizer_cfg`` (the config's)."""
+    model, fmt = benchmarking.prepare(model, 'channels_last', device,
+                                      torch.float32, train=True)
     optimizer = OPTIMIZERS.build(
         dict(optimizer_cfg, params=model.parameters()))
     x = torch.randn(batch, 3, size, size, device=device).contiguous(
@@ -165,7 +152,8 @@ def bare_step(model: torch.nn.Module, optimizer_cfg: dict, batch: int,
     target = torch.randint(0, num_classes, (batch, ), device=device)
     autocast = torch.autocast(device.type, dtype=autocast_dtype,
                               enabled=autocast_dtype is not None)
-    return benchmark.training_step(model, x, target, optimizer, autocast)
+    return benchmarking.training_step(model, x, target, optimizer,
+                                      autocast)
 
 
 def autocast_dtype(runner: Runner) -> Optional[torch.dtype]:
@@ -194,8 +182,9 @@ def bare_cases(cfg: Config, runner: Runner, batch: int, size: int):
         cases, notes = [], []
         for dtype in dtypes:
             precision = str(dtype).replace('torch.', '') if dtype else 'fp32'
-            ours = benchmark.Logits(MODELS.build(model_cfg), openmmlab=True)
-            peer = benchmark.build('timm', arch) \
+            ours = benchmarking.Logits(
+                MODELS.build(model_cfg), openmmlab=True)
+            peer = benchmarking.build('timm', arch) \
                 if isinstance(arch, str) else None
             if peer is None:
                 notes.append(f'timm: no model for arch {arch}')
@@ -203,7 +192,7 @@ def bare_cases(cfg: Config, runner: Runner, batch: int, size: int):
                 peer.model.reset_classifier(num_classes)
             for name, model in (('mmregnet', ours), ('timm', peer)):
                 if model is not None:
-                    cases.append(benchmark.Case(
+                    cases.append(benchmarking.Case(
                         name, f'bare channels_last {precision}', 'train',
                         bare_step(model, cfg.optim_wrapper.optimizer, batch,
                                   size, num_classes, device, dtype)))
@@ -329,16 +318,17 @@ def run(args, work_dir: str) -> dict:
     device = next(runner.model.parameters()).device
     mode = ' '.join(['tools/train.py'] + (['--amp'] if args.amp else []) +
                     (['--compile'] if args.compile else []))
-    runner_case = benchmark.Case('Runner', mode, f'train bs{batch}', None)
+    runner_case = benchmarking.Case('Runner', mode, f'train bs{batch}',
+                                    None)
     hook = InterleavedBareSteps(
         runner_case, lambda runner: bare_cases(cfg, runner, batch, size),
         args.warmup, args.iters // args.blocks,
-        benchmark.Timer('wall', device))
+        benchmarking.Timer('wall', device))
     runner.register_hook(hook)
     load_average_start = os.getloadavg()
     runner.train()
     cases = hook.cases
-    env = benchmark.environment(argparse.Namespace(
+    env = benchmarking.environment(argparse.Namespace(
         device=device, dtype=autocast_dtype(runner) or torch.float32,
         input_size=size,
         timer='wall', stat='median'))

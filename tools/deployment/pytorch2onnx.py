@@ -135,7 +135,7 @@ def parse_args(argv=None):
 
 def main(argv=None):
     from mmregnet.apis import get_model
-    from mmregnet.models import switch_to_deploy
+    from mmregnet.deploy import switch_to_deploy
     args = parse_args(argv)
     model = get_model(args.config, pretrained=args.checkpoint or False,
                       **nested(args.cfg_options)).eval()

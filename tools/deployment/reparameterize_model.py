@@ -14,7 +14,7 @@ import argparse
 def main(argv=None):
     from mmregnet.apis import get_model
     from mmregnet.engine.checkpoint import atomic_torch_save
-    from mmregnet.models import switch_to_deploy
+    from mmregnet.deploy import switch_to_deploy
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     parser.add_argument('config', help='config file or model name')
     parser.add_argument('checkpoint', help='checkpoint of the config')
