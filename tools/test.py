@@ -13,6 +13,7 @@ import mmregnet.weights  # noqa: F401  (mmregnet://<name> checkpoints)
 from mmregnet.engine import (CheckpointError, DatasetNotFoundError,
                              add_runner_args, check_dataset_paths,
                              init_cpu_distributed, load_runner_config)
+from mmregnet.models import exact_loading
 from mmregnet.models.int8_runtime import ARTIFACT_EXT, Int8Model
 
 
@@ -57,8 +58,9 @@ def main():
         runner.test_evaluator.metrics.append(
             DumpResults(out_file_path=args.out))
     try:
-        metrics = runner.test()
-    except CheckpointError as error:  # damaged, or cannot be downloaded
+        with exact_loading():  # every tensor from the checkpoint
+            metrics = runner.test()
+    except CheckpointError as error:  # damaged, not fitting, not downloaded
         sys.exit(f'error: {error}')
     print({key: round(float(value), 4) for key, value in metrics.items()})
 
