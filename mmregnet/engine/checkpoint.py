@@ -98,7 +98,7 @@ def read_checkpoint(path, map_location='cpu') -> Any:
     except pickle.UnpicklingError as error:
         refused = re.search(r'Unsupported global: GLOBAL ([\w.]+)', str(error))
         if not refused:
-            raise CheckpointError(_incomplete(path, error)) from None
+            raise CheckpointError(_incomplete(path)) from None
         raise CheckpointError(
             f'{path} pickles Python objects ({refused[1]}), which mmregnet '
             'refuses to load because unpickling them can run code: save the '
@@ -106,25 +106,26 @@ def read_checkpoint(path, map_location='cpu') -> Any:
             'and use that file') from None
     except (ImportError, MemoryError):  # no safetensors; not the file's
         raise
-    except Exception as error:  # what a damaged file makes torch.load raise
-        raise CheckpointError(_incomplete(path, error)) from None
+    except Exception:  # what a damaged file makes torch.load raise
+        raise CheckpointError(_incomplete(path)) from None
 
 
-def _incomplete(path: str, error: Exception) -> str:
+def _incomplete(path: str) -> str:
     """The one line for a file that torch.load (or safetensors) cannot read:
-    the cause in our words, never the reader's advice."""
-    text = f'{type(error).__name__}: {error}'
-    if os.path.getsize(path) == 0:
+    the cause, told from the file's first bytes, in our words (never the
+    reader's advice)."""
+    with open(path, 'rb') as file:
+        head = file.read(4)
+    if not head:
         cause = 'the file is empty'
     elif path.endswith('.safetensors'):
         cause = 'its safetensors header or data is cut short or damaged'
-    elif any(sign in text
-             for sign in ('zip archive', 'central directory', 'Stream')):
+    elif head == b'PK\x03\x04':  # torch's zip format
         cause = 'its zip archive is cut short or damaged'
-    elif 'invalid load key' in text:
-        cause = 'it is neither a torch checkpoint nor a safetensors file'
-    else:
+    elif head[:1] == b'\x80':  # a pickle: torch's legacy format
         cause = 'it ends early or is damaged'
+    else:
+        cause = 'it is neither a torch checkpoint nor a safetensors file'
     return (f'{path} is not a complete checkpoint ({cause}; copy or download '
             'it again)')
 
