@@ -28,7 +28,7 @@ def model_config(model: Union[str, Path], cfg_options=None) -> Config:
             raise ValueError(
                 f'--cfg-options {key}: {key.split(".")[0]!r} is not a key '
                 f'of the config; options are full-config keys, e.g. '
-                f'model.{key}')
+                f'model.{key}={cfg_options[key]}')
     config.merge_from_dict(dict(cfg_options or {}))
     return config
 
