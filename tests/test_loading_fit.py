@@ -21,6 +21,7 @@ import mmregnet
 from mmregnet.converters import convert_file
 from mmregnet.engine import CheckpointError, read_checkpoint
 from mmregnet.models import CheckpointMismatchError, RegNet, exact_loading
+from mmregnet.models.loading import backbone_meta
 from tests.helpers import randomise_norms
 from tools.dataset_converters.prepare_digits import prepare
 from tools.deployment.reparameterize_model import main as reparameterize
@@ -262,3 +263,16 @@ def test_exact_loading_refuses_what_fine_tuning_accepts(files):
             lambda: load_checkpoint(model, files['backbone']))
     assert 'no head' in message
     assert isinstance(CheckpointMismatchError(''), CheckpointError)
+
+
+def test_the_arch_in_a_checkpoints_meta_is_named(tmp_path):
+    source = RegNet('regnetx_200mf')
+    torch.save(
+        dict(state_dict=source.state_dict(), meta=backbone_meta(source)),
+        tmp_path / 'x200.pth')
+    backbone = RegNet(
+        'regnetx_400mf',
+        init_cfg=dict(
+            type='Pretrained', checkpoint=str(tmp_path / 'x200.pth')))
+    message = one_line_error(backbone.init_weights)
+    assert "the checkpoint holds arch={'w0': 24, 'wa': 36.44" in message

@@ -32,6 +32,7 @@ from mmengine.logging import print_log
 from mmengine.model import is_model_wrapper
 from mmengine.runner import checkpoint as mmengine_checkpoint
 
+from ..design import resolve_arch
 from ..engine.checkpoint import CheckpointError, take_loaded
 from .backbones.regnet import RegNet
 
@@ -222,9 +223,6 @@ def _cause(mismatch: _Mismatch, meta: dict) -> str:
                     return (f"its keys start with '{outer}' (a whole model's "
                             f"checkpoint): add prefix='{outer}' to the "
                             "init_cfg")
-    if meta.get('arch') is not None:
-        return (f"the checkpoint holds arch={meta['arch']!r} (width_rounding="
-                f"{meta.get('width_rounding')!r}): build that model")
     classes = mismatch.head_classes()
     if classes and not mismatch.keys(backbone=True):
         return (f'its head has {classes[0]} outputs, the model {classes[1]}: '
@@ -235,8 +233,21 @@ def _cause(mismatch: _Mismatch, meta: dict) -> str:
         return ('it has no head (a backbone-only checkpoint): evaluate a '
                 "whole model's checkpoint, or fine-tune from it (load_from "
                 'or init_cfg) where the head starts from its initialisation')
+    if _other_arch(meta, mismatch.regnets):
+        return (f"the checkpoint holds arch={meta['arch']!r} (width_rounding="
+                f"{meta.get('width_rounding')!r}): build that model")
     return ('it holds another model (another arch, stem or head?): build '
             'the model of its config')
+
+
+def _other_arch(meta: dict, regnets) -> bool:
+    """Whether the checkpoint's ``meta`` names an arch none of the model's
+    RegNets has."""
+    try:
+        arch = resolve_arch(meta['arch'])
+    except (KeyError, TypeError, ValueError):
+        return False
+    return all(regnet.arch != arch for _, regnet in regnets)
 
 
 def check_and_load(model, state_dict, exact: bool, source: Optional[str],
