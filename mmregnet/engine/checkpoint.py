@@ -222,7 +222,9 @@ class PortableCheckpointHook(Hook):
 
     def before_save_checkpoint(self, runner, checkpoint: dict) -> None:
         from ..models.loading import backbone_meta
-        checkpoint.setdefault('meta', {}).update(backbone_meta(runner.model))
+        model = getattr(runner, 'model', None)
+        if model is not None:
+            checkpoint.setdefault('meta', {}).update(backbone_meta(model))
         for key, value in list(checkpoint.items()):
             if not isinstance(value, torch.Tensor):
                 checkpoint[key] = to_plain_data(value)
@@ -232,5 +234,5 @@ class PortableCheckpointHook(Hook):
         if 'message_hub' in checkpoint:
             checkpoint['message_hub'] = restore_history_buffers(
                 checkpoint['message_hub'])
-        if runner._resume:
+        if getattr(runner, '_resume', False):
             exact_next_load()
