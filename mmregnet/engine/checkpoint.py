@@ -101,9 +101,9 @@ def read_checkpoint(path, map_location='cpu') -> Any:
             raise CheckpointError(_incomplete(path)) from None
         raise CheckpointError(
             f'{path} pickles Python objects ({refused[1]}), which mmregnet '
-            'refuses to load because unpickling them can run code: save the '
-            'state dict alone (torch.save(checkpoint["state_dict"], path)) '
-            'and use that file') from None
+            'refuses to load because unpickling them can run code: save its '
+            'state dict alone (torch.save(state_dict, path)) and use that '
+            'file') from None
     except (ImportError, MemoryError):  # no safetensors; not the file's
         raise
     except Exception:  # what a damaged file makes torch.load raise
