@@ -40,7 +40,7 @@ from .converters import SOURCES, ConversionError, convert_checkpoint
 from .converters.mapping import ARCHS
 from .design import complexity, stage_specs
 from .engine.checkpoint import (CheckpointError, atomic_torch_save,
-                                read_checkpoint)
+                                read_checkpoint, remember_loaded)
 from .model_index import load_model_index, lookup, original_of
 
 SCHEME = 'mmregnet://'
@@ -262,7 +262,7 @@ def load_from_mmregnet(filename: str, map_location=None):
         torch.distributed.barrier()
         if rank > 0:
             path = fetch(name)
-    return read_checkpoint(path, map_location)
+    return remember_loaded(read_checkpoint(path, map_location), filename)
 
 
 CheckpointLoader.register_scheme(SCHEME, load_from_mmregnet, force=True)

@@ -7,6 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 import torch
 from safetensors.torch import save_file
@@ -51,6 +52,33 @@ def test_damaged_file_is_named_as_not_a_complete_checkpoint(tmp_path, damage):
     message = str(info.value)
     assert message.startswith(f'{path} is not a complete checkpoint (')
     assert '\n' not in message
+
+
+@pytest.mark.parametrize('damage, cause', [
+    ('half cut', 'its zip archive is cut short or damaged'),
+    ('empty', 'the file is empty'),
+    ('garbage', 'it is neither a torch checkpoint nor a safetensors file'),
+    ('legacy, cut', 'it ends early or is damaged'),
+    ('safetensors, cut',
+     'its safetensors header or data is cut short or damaged'),
+])
+def test_the_cause_is_said_in_our_words(tmp_path, damage, cause):
+    path = damaged(tmp_path / 'model.pth', damage)
+    with pytest.raises(CheckpointError) as info:
+        read_checkpoint(path)
+    assert str(info.value) == (f'{path} is not a complete checkpoint '
+                               f'({cause}; copy or download it again)')
+
+
+def test_pickled_objects_are_refused_without_advice_to_switch_safety_off(
+        tmp_path):
+    path = tmp_path / 'model.pth'
+    torch.save(dict(state_dict=STATE, meta=dict(epoch=np.int64(3))), path)
+    with pytest.raises(CheckpointError) as info:
+        read_checkpoint(path)
+    message = str(info.value)
+    assert message.startswith(f'{path} pickles Python objects (numpy.')
+    assert 'weights_only' not in message and '\n' not in message
 
 
 def test_whole_files_still_load_weights_only(tmp_path):

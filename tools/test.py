@@ -15,6 +15,7 @@ from mmregnet.engine import (CheckpointError, ConfigError,
                              DatasetNotFoundError, DetectionStackMissing,
                              add_runner_args, check_dataset_paths,
                              init_cpu_distributed, load_runner_config)
+from mmregnet.models import exact_loading
 
 
 def main():
@@ -61,8 +62,9 @@ def main():
         runner.test_evaluator.metrics.append(
             DumpResults(out_file_path=args.out))
     try:
-        metrics = runner.test()
-    except CheckpointError as error:  # damaged, or cannot be downloaded
+        with exact_loading():  # every tensor from the checkpoint
+            metrics = runner.test()
+    except CheckpointError as error:  # damaged, not fitting, not downloaded
         sys.exit(f'error: {error}')
     print({key: round(float(value), 4) for key, value in metrics.items()})
 

@@ -6,12 +6,13 @@ mmpretrain's own ``list_models`` / ``get_model`` / ``inference_model`` as
 """
 from ..model_index import (is_classifier, is_detector, list_models,
                            load_model_index)
-from .hub import get_model, inference_model
+from .hub import get_model, inference_model, model_config
 from .mmpretrain_hub import MMPRETRAIN_PREFIX, register_in_mmpretrain
 
 register_in_mmpretrain()
 
 __all__ = [
     'MMPRETRAIN_PREFIX', 'get_model', 'inference_model', 'is_classifier',
-    'is_detector', 'list_models', 'load_model_index', 'register_in_mmpretrain'
+    'is_detector', 'list_models', 'load_model_index', 'model_config',
+    'register_in_mmpretrain'
 ]

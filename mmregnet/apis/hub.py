@@ -16,6 +16,27 @@ from ..weights import SCHEME, fetch_hf, weights_of
 HF_HUB = 'hf-hub:'
 
 
+def model_config(model: Union[str, Path], cfg_options=None) -> Config:
+    """The config of a model name or ``.py`` file, with ``cfg_options``
+    (full-config keys, as ``tools/train.py`` and ``tools/test.py`` take
+    them: ``model.backbone.deploy=True``) merged in.
+
+    Raises:
+        ValueError: an unknown name, or an option whose first part is not
+            a key of the config (e.g. ``backbone.deploy``).
+    """
+    config = Config.fromfile(str(model) if str(model).endswith('.py') else
+                             lookup(str(model)).config)
+    for key in cfg_options or {}:
+        if key.split('.')[0] not in config:
+            raise ValueError(
+                f'--cfg-options {key}: {key.split(".")[0]!r} is not a key '
+                f'of the config; options are full-config keys, e.g. '
+                f'model.{key}={cfg_options[key]}')
+    config.merge_from_dict(dict(cfg_options or {}))
+    return config
+
+
 def _resolve(model: Union[str, Path, Config],
              pretrained: Union[bool, str, Path]):
     """(config, checkpoint or False) for a model name, config path or
@@ -65,10 +86,12 @@ def get_model(model: Union[str, Path, Config],
         **kwargs: overrides of the ``model`` config, e.g.
             ``backbone=dict(out_indices=(0, 1, 2, 3))``.
 
-    Checkpoints load strictly: one whose keys do not fit the model raises a
-    ``ValueError`` naming the missing and unexpected keys; a damaged file a
-    :class:`~mmregnet.engine.CheckpointError` naming it. A config that is
-    missing or does not parse is a :class:`~mmregnet.engine.ConfigError`
+    Checkpoints load exactly (:mod:`mmregnet.models.loading`): one that does
+    not fit the model raises a ``CheckpointError`` naming the keys and the
+    likely cause, as does a damaged file; a deploy-mode checkpoint builds
+    the backbone in deploy mode, a backbone-only one fills the backbone and
+    says in one line that the head stays freshly initialised. A config that
+    is missing or does not parse is a :class:`~mmregnet.engine.ConfigError`
     (a ``ValueError``); a detector without mmdet or mmcv's compiled ops
     (mmcv-lite) a :class:`~mmregnet.engine.DetectionStackMissing`.
     """

@@ -24,9 +24,11 @@ naming the file, and replaces mmengine's loader of local files with it, so
 ``get_model`` all say which file is not a complete checkpoint.
 """
 import contextlib
+import contextvars
 import io
 import os
 import pickle
+import re
 import tempfile
 from typing import Any, Union
 
@@ -41,6 +43,8 @@ from ..registry import HOOKS
 
 ATOMIC_BACKEND = 'atomic_local'
 _HISTORY_BUFFER = '__mmengine_history_buffer__'
+#: (file, ``meta``) of the checkpoint the last loader read, until taken
+_LOADED = contextvars.ContextVar('mmregnet_loaded_checkpoint', default=None)
 
 
 def atomic_write(data: Union[bytes, str], path) -> None:
@@ -92,36 +96,62 @@ def read_checkpoint(path, map_location='cpu') -> Any:
             return load_file(path, device=str(map_location or 'cpu'))
         return torch.load(path, map_location=map_location, weights_only=True)
     except pickle.UnpicklingError as error:
-        refused = [line.strip() for line in str(error).splitlines()
-                   if 'Unsupported global' in line]
+        refused = re.search(r'Unsupported global: GLOBAL ([\w.]+)', str(error))
         if not refused:
-            raise CheckpointError(_incomplete(path, error)) from None
-        reason = refused[0].split('WeightsUnpickler error: ')[-1]
+            raise CheckpointError(_incomplete(path)) from None
         raise CheckpointError(
-            f'{path} does not load with torch.load(weights_only=True): '
-            f'{reason.split(". ")[0]}. Save its state dict alone '
-            '(torch.save(checkpoint["model"], path)) and use that.') from None
+            f'{path} pickles Python objects ({refused[1]}), which mmregnet '
+            'refuses to load because unpickling them can run code: save its '
+            'state dict alone (torch.save(state_dict, path)) and use that '
+            'file') from None
     except (ImportError, MemoryError):  # no safetensors; not the file's
         raise
-    except Exception as error:  # what a damaged file makes torch.load raise
-        raise CheckpointError(_incomplete(path, error)) from None
+    except Exception:  # what a damaged file makes torch.load raise
+        raise CheckpointError(_incomplete(path)) from None
 
 
-def _incomplete(path: str, error: Exception) -> str:
-    lines = [line.strip() for line in str(error).strip().splitlines()]
-    # torch's weights-only unpickler says what it met after a page of advice
-    reason = [line for line in lines if line.startswith('WeightsUnpickler')]
-    lines = reason or lines
-    detail = f'{type(error).__name__}: {lines[0]}' if lines else \
-        type(error).__name__
-    return (f'{path} is not a complete checkpoint (it may be truncated or '
-            f'damaged; {detail[:200]})')
+def _incomplete(path: str) -> str:
+    """The one line for a file that torch.load (or safetensors) cannot read:
+    the cause, told from the file's first bytes, in our words (never the
+    reader's advice)."""
+    with open(path, 'rb') as file:
+        head = file.read(4)
+    if not head:
+        cause = 'the file is empty'
+    elif path.endswith('.safetensors'):
+        cause = 'its safetensors header or data is cut short or damaged'
+    elif head == b'PK\x03\x04':  # torch's zip format
+        cause = 'its zip archive is cut short or damaged'
+    elif head[:1] == b'\x80':  # a pickle: torch's legacy format
+        cause = 'it ends early or is damaged'
+    else:
+        cause = 'it is neither a torch checkpoint nor a safetensors file'
+    return (f'{path} is not a complete checkpoint ({cause}; copy or download '
+            'it again)')
+
+
+def remember_loaded(checkpoint: Any, source: str) -> Any:
+    """Keep ``source`` (file or URL) and ``checkpoint``'s ``meta`` for
+    :func:`take_loaded` (mmengine hands the model loader the state dict
+    alone); returns ``checkpoint``."""
+    meta = checkpoint.get('meta') if isinstance(checkpoint, dict) else None
+    _LOADED.set((source, meta if isinstance(meta, dict) else {}))
+    return checkpoint
+
+
+def take_loaded() -> tuple:
+    """(source, meta) of the checkpoint loaded last, once; (None, {})
+    when none is kept."""
+    loaded = _LOADED.get() or (None, {})
+    _LOADED.set(None)
+    return loaded
 
 
 def load_from_local(filename, map_location=None) -> Any:
     """mmengine's loader of local checkpoints, with :func:`read_checkpoint`'s
     errors."""
-    return read_checkpoint(os.path.expanduser(filename), map_location)
+    return remember_loaded(
+        read_checkpoint(os.path.expanduser(filename), map_location), filename)
 
 
 CheckpointLoader.register_scheme('', load_from_local, force=True)
@@ -176,21 +206,33 @@ def restore_history_buffers(obj: Any) -> Any:
 
 @HOOKS.register_module()
 class PortableCheckpointHook(Hook):
-    """Keep checkpoints loadable with ``torch.load(weights_only=True)``.
+    """Keep checkpoints loadable with ``torch.load(weights_only=True)`` and
+    self-describing.
 
-    Runs last when saving (after e.g. EMA has added its weights) and converts
-    the checkpoint with :func:`to_plain_data`; after loading it rebuilds the
-    message hub's ``HistoryBuffer`` objects, so ``--resume`` continues the
-    logged statistics exactly.
+    Runs last when saving (after e.g. EMA has added its weights): converts
+    the checkpoint with :func:`to_plain_data` and writes the backbone's
+    ``arch``, ``width_rounding`` and ``deploy`` into its ``meta``, which
+    tell a mismatch's causes apart when it is loaded
+    (:mod:`mmregnet.models.loading`). After loading it rebuilds the message
+    hub's ``HistoryBuffer`` objects, so ``--resume`` continues the logged
+    statistics exactly, and makes a resumed model load exactly (no head of
+    another size).
     """
     priority = 'LOWEST'
 
     def before_save_checkpoint(self, runner, checkpoint: dict) -> None:
+        from ..models.loading import backbone_meta
+        model = getattr(runner, 'model', None)
+        if model is not None:
+            checkpoint.setdefault('meta', {}).update(backbone_meta(model))
         for key, value in list(checkpoint.items()):
             if not isinstance(value, torch.Tensor):
                 checkpoint[key] = to_plain_data(value)
 
     def after_load_checkpoint(self, runner, checkpoint: dict) -> None:
+        from ..models.loading import exact_next_load
         if 'message_hub' in checkpoint:
             checkpoint['message_hub'] = restore_history_buffers(
                 checkpoint['message_hub'])
+        if getattr(runner, '_resume', False):
+            exact_next_load()

@@ -27,6 +27,7 @@ timing rules and the peers' models live in :mod:`mmregnet.benchmarking`.
 import argparse
 import json
 import os
+import sys
 import time
 from typing import Dict, List, Optional
 
@@ -210,7 +211,7 @@ def parse_args(argv=None):
                         choices=['float32', 'bfloat16', 'float16'],
                         help='eval: model and input; training: autocast')
     parser.add_argument('--threads', type=int, default=None,
-                        help='CPU threads (default: torch\'s, all cores)')
+                        help='CPU threads; None: torch\'s, all cores')
     parser.add_argument('--rounds', type=int, default=7)
     parser.add_argument('--min-time', type=float, default=0.2,
                         help='seconds per timed sample (repeats short runs)')
@@ -236,8 +237,8 @@ def parse_args(argv=None):
                         help='also break the deployed mmregnet\'s eval time '
                         'down by convolution kind (1x1, grouped 3x3, stem)')
     parser.add_argument('--peak-gflops', type=float, default=None,
-                        help='the machine\'s peak, if known (default: the '
-                        'measured GEMM throughput)')
+                        help='the machine\'s peak GFLOP/s, if known; None: '
+                        'measure the GEMM throughput')
     parser.add_argument('--json', help='write all results to this file')
     args = parser.parse_args(argv)
     args.device = torch.device(args.device)
@@ -326,7 +327,14 @@ def main(argv=None):
     if args.threads:
         torch.set_num_threads(args.threads)
     timer = Timer(args.timer, args.device)
-    gemm = gemm_gflops(args.device, args.dtype, timer)
+    gemm = None
+    if not args.peak_gflops:
+        slow = args.device.type == 'cpu' and args.dtype == torch.float16
+        print(f'measuring the {str(args.dtype)[6:]} GEMM peak (2048 x 2048 '
+              'products; --peak-gflops skips it)' +
+              (': minutes, CPUs have no fast float16 kernels' if slow else ''),
+              file=sys.stderr, flush=True)
+        gemm = gemm_gflops(args.device, args.dtype, timer)
     peak = args.peak_gflops or gemm
     env = dict(environment(args), gemm_gflops=gemm, peak_gflops=peak)
     print(json.dumps(env), flush=True)

@@ -116,7 +116,7 @@ def table(records: List[dict], metric: str) -> str:
 
 
 def parse_args(argv: Optional[List[str]] = None):
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
     parser.add_argument('config')
     parser.add_argument('--seeds', type=int, nargs='+',
                         default=[0, 1, 2, 3, 4])
@@ -187,6 +187,11 @@ def main(argv: Optional[List[str]] = None) -> int:
             except RuntimeError as error:
                 failed.append(f'seed {job[0]} {job[1]}: {error}')
     records = [r for r in _done(results_file) if same_sweep(r)]
+    if not records and not failed:
+        print(f'error: {results_file} holds no finished run of {args.config} '
+              'with these --cfg-options: run the sweep without --table-only '
+              'first', file=sys.stderr)
+        return 1
     for metric in args.metrics or sorted(
             {m for r in records for m in r['metrics']}):
         print(table(records, metric) + '\n')

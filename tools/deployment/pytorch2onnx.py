@@ -98,20 +98,8 @@ def verify_onnx(wrapper: ExportWrapper,
     return worst
 
 
-def nested(options: dict) -> dict:
-    """``{'backbone.deploy': True}`` -> ``{'backbone': {'deploy': True}}``."""
-    tree = {}
-    for key, value in (options or {}).items():
-        *parents, leaf = key.split('.')
-        node = tree
-        for parent in parents:
-            node = node.setdefault(parent, {})
-        node[leaf] = value
-    return tree
-
-
 def parse_args(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    parser = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
     parser.add_argument('config', help='config file or model name')
     parser.add_argument('checkpoint', nargs='?', help='checkpoint file')
     parser.add_argument('--output-file', default='model.onnx')
@@ -128,17 +116,27 @@ def parse_args(argv=None):
                         help='compare onnxruntime with PyTorch')
     parser.add_argument('--atol', type=float, default=1e-4)
     parser.add_argument('--cfg-options', nargs='+', action=DictAction,
-                        help='override model settings, e.g. '
-                        'backbone.deploy=True for a deploy checkpoint')
+                        help='override config entries (full-config keys, as '
+                        'in tools/test.py), e.g. model.backbone.out_indices='
+                        '"(0,1,2,3)"')
     return parser.parse_args(argv)
 
 
 def main(argv=None):
-    from mmregnet.apis import get_model
+    from mmregnet.apis import get_model, is_detector, model_config
     from mmregnet.deploy import switch_to_deploy
+    from mmregnet.engine import CheckpointError
     args = parse_args(argv)
-    model = get_model(args.config, pretrained=args.checkpoint or False,
-                      **nested(args.cfg_options)).eval()
+    try:
+        config = model_config(args.config, args.cfg_options)
+        if is_detector(config) and not args.backbone_only:
+            raise ValueError(
+                f'{args.config} is an mmdet detector: this tool exports '
+                'classifiers and, with --backbone-only, a detector\'s RegNet '
+                'backbone (mmdeploy exports whole detectors)')
+        model = get_model(config, pretrained=args.checkpoint or False).eval()
+    except (ValueError, CheckpointError) as error:
+        raise SystemExit(f'error: {error}') from None
     if not args.keep_bn:
         switch_to_deploy(model)
     wrapper = ExportWrapper(model, args.backbone_only).eval()

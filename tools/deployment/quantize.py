@@ -56,7 +56,7 @@ def plain(value):
 
 
 def parse_args(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    parser = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
     parser.add_argument('config', help='classification config file')
     parser.add_argument('checkpoint', help='checkpoint of the config')
     parser.add_argument(

@@ -34,6 +34,9 @@ from mmregnet.engine import atomic_write
 
 DESIGN_KEYS = ('w0', 'wa', 'wm', 'depth', 'group_w')
 
+#: fewer finished runs than this make the good ranges anecdotal
+FEW_RUNS = 10
+
 
 def parse_args():
     parser = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
@@ -173,6 +176,11 @@ def main():
     errors = np.array([run['error'] for run in done])
     ranges = good_ranges(errors, {
         key: [run['design'][key] for run in done] for key in DESIGN_KEYS})
+    if len(done) < FEW_RUNS:
+        print(f'caveat: only {len(done)} finished run(s); the ranges below '
+              'repeat their values and say little about the design space '
+              f'(the paper samples 100 or more; {FEW_RUNS} is a bare '
+              'minimum)')
     print('good ranges (2.5 / 50 / 97.5 percentiles of the bootstrapped '
           'best runs):')
     for key, (low, median, high) in ranges.items():

@@ -180,8 +180,9 @@ class RegNet(BaseModule):
     Args:
         arch (str | dict | RegNetParams | AnyNetParams): a published arch
             name such as ``'regnetx_400mf'`` or ``'regnety_1.6gf'`` (see
-            ``mmregnet.design.NAMED_ARCHS``: the 24 of pycls and
-            ``'regnety_128gf'``), design parameters
+            ``mmregnet.design.NAMED_ARCHS``: the 24 of pycls and SEER's
+            ``'regnety_64gf'``, ``'regnety_128gf'``, ``'regnety_256gf'``,
+            ``'regnety_10b'``), design parameters
             ``dict(w0, wa, wm, depth, group_w, bot_mul=1.0, se_ratio=0.0)``
             or explicit stages ``dict(depths, widths, group_widths,
             bot_muls=1.0, se_ratio=0.0)`` (an AnyNet, e.g. from
