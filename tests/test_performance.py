@@ -311,13 +311,13 @@ def test_benchmark_speedup_pairs_samples_of_the_same_round():
 
 @pytest.mark.slow
 def test_benchmark_smoke_run_writes_json(tmp_path):
-    # the smallest RegNetX, without the int8 mode: its ONNX export and
-    # calibration took the largest share of the run (tests/test_quantize.py
-    # runs an int8 case of the benchmark)
+    # without the int8 mode: its ONNX export and calibration took the
+    # largest share of the run (tests/test_quantize.py runs an int8 case of
+    # the benchmark); regnetx_400mf: mmpretrain's smallest
     out = tmp_path / 'bench.json'
     run = subprocess.run(
         [sys.executable, 'tools/analysis_tools/benchmark.py', '--archs',
-         'regnetx_200mf', '--input-size', '32', '--batch-sizes', '2',
+         'regnetx_400mf', '--input-size', '32', '--batch-sizes', '2',
          '--train-batch-size', '2', '--rounds', '1', '--min-time', '0',
          '--threads', '1', '--compile-impls', '--no-int8', '--profile',
          '--json', str(out)],
