@@ -5,21 +5,18 @@ import sys
 
 import pytest
 
-# the digits fixture and the tool runner of the quick-start tests
-from tests.test_training import digits  # noqa: F401
-from tests.test_training import _data_options, _run
+from tests.end_to_end import digits_options, run_tool
 
 pytestmark = pytest.mark.slow
 BASE = 'configs/quickstart/regnet-tiny_1xb64_digits.py'
 
 
-def test_sample_train_and_analyze_a_sweep_of_three(
-        digits, tmp_path):  # noqa: F811
+def test_sample_train_and_analyze_a_sweep_of_three(digits, tmp_path):
     sweep = tmp_path / 'sweep'
-    out = _run([
+    out = run_tool([
         sys.executable, 'tools/design/sample_sweep.py', BASE, '--num', '3',
         '--flops', '1M', '3M', '--seed', '0', '--out-dir', str(sweep),
-        '--cfg-options', *_data_options(digits), 'train_cfg.max_epochs=1',
+        '--cfg-options', *digits_options(digits), 'train_cfg.max_epochs=1',
         'train_cfg.val_interval=1', 'train_dataloader.dataset.indices=192',
         'train_dataloader.num_workers=0', 'val_dataloader.num_workers=0'
     ])
@@ -31,16 +28,17 @@ def test_sample_train_and_analyze_a_sweep_of_three(
         assert (sweep / run['config']).is_file()
 
     for run in manifest['runs'][:2]:
-        _run([sys.executable, 'tools/train.py', str(sweep / run['config'])])
+        run_tool(
+            [sys.executable, 'tools/train.py', str(sweep / run['config'])])
     analyze = [sys.executable, 'tools/design/analyze_sweep.py', str(sweep)]
-    table = _run(analyze)
+    table = run_tool(analyze)
     assert '2 of 3 runs done' in table
     assert any(line.startswith('run-002') and line.endswith('not started')
                for line in table.splitlines())
 
-    _run([sys.executable, 'tools/train.py',
-          str(sweep / manifest['runs'][2]['config'])])
-    table = _run(analyze)
+    run_tool([sys.executable, 'tools/train.py',
+              str(sweep / manifest['runs'][2]['config'])])
+    table = run_tool(analyze)
     assert '3 of 3 runs done' in table
     rows = [line for line in table.splitlines() if line.startswith('run-')]
     assert sorted(row.split()[0] for row in rows) == names

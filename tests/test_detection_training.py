@@ -2,26 +2,16 @@
 dataset, tools/train.py, tools/test.py with mmdet's CocoMetric and
 mmregnet's TopBoxAccuracy, mmdet's DetInferencer and mmregnet's inference
 API."""
-import ast
-import sys
-from pathlib import Path
+import json
 
 import pytest
 import torch
 from mmengine.config import Config
 
 from mmregnet.evaluation import TopBoxAccuracy
+from tests.end_to_end import FASTER_RCNN, MASK_RCNN, RETINANET
 from tools.analysis_tools.seed_sweep import train_losses
-from tools.dataset_converters.make_shapes_coco import make_shapes_coco
 
-from .test_training import _data_options as _loader_options
-from .test_training import _run
-
-ROOT = Path(__file__).resolve().parents[1]
-QUICKSTART = ROOT / 'configs/mmdet/quickstart'
-FASTER_RCNN = QUICKSTART / 'faster-rcnn_regnetx-tiny_fpn_1xb8_shapes.py'
-RETINANET = QUICKSTART / 'retinanet_regnety-tiny_fpn_1xb8_shapes.py'
-MASK_RCNN = QUICKSTART / 'mask-rcnn_regnetx-tiny_fpn_1xb8_shapes.py'
 # Floors on the 40 validation images after training from scratch on 160,
 # well below the worst of 5 seeds and of the CPU numerics variants (AVX-512,
 # AVX2 and SSE4.1 kernels, one thread). Worst measured (docs/detection.md,
@@ -36,59 +26,15 @@ FLOORS = {
     MASK_RCNN: {'coco/bbox_mAP': 0.35, 'coco/bbox_mAP_50': 0.55,
                 'coco/segm_mAP': 0.35, 'top_box/accuracy': 0.55},
 }
-# One OpenMP thread: on a busy 2-core machine two threads took 4.1 s per
-# RetinaNet step and one 0.20 s (docs/detection.md)
-ONE_THREAD = dict(OMP_NUM_THREADS='1')
 
 pytestmark = pytest.mark.slow
 
 
-@pytest.fixture(scope='module')
-def shapes(tmp_path_factory):
-    root = tmp_path_factory.mktemp('shapes')
-    counts = make_shapes_coco(root, num_train=160, num_val=40)
-    assert [images for images, _ in counts.values()] == [160, 40]
-    return root
-
-
-def _data_options(root):
-    ann_file = f'{root}/annotations/instances_val.json'
-    return _loader_options(f'{root}/') + [
-        f'val_evaluator.0.ann_file={ann_file}',
-        f'test_evaluator.0.ann_file={ann_file}']
-
-
-def _train_and_test(config, shapes, work_dir):
-    log = _run([sys.executable, 'tools/train.py', str(config), '--work-dir',
-                str(work_dir), '--cfg-options', *_data_options(shapes)],
-               timeout=2400, extra_env=ONE_THREAD)
-    checkpoint = Path((work_dir / 'last_checkpoint').read_text().strip())
-    out = _run([sys.executable, 'tools/test.py', str(config), str(checkpoint),
-                '--work-dir', str(work_dir / 'test'), '--cfg-options',
-                *_data_options(shapes)], extra_env=ONE_THREAD)
-    metrics = ast.literal_eval(out.strip().splitlines()[-1])  # printed dict
-    return log, checkpoint, metrics
-
-
-@pytest.fixture(scope='module')
-def trained(shapes, tmp_path_factory):
-    """``trained(config)``: (train log, last checkpoint, test metrics), one
-    run per config shared by the tests of this module."""
-    runs = {}
-
-    def run(config):
-        if config not in runs:
-            runs[config] = _train_and_test(
-                config, shapes, tmp_path_factory.mktemp(config.stem))
-        return runs[config]
-
-    return run
-
-
 @pytest.mark.parametrize('config', [FASTER_RCNN, RETINANET, MASK_RCNN],
                          ids=lambda p: p.stem)
-def test_detector_learns_the_shapes(config, trained):
-    log, checkpoint, metrics = trained(config)
+def test_detector_learns_the_shapes(config, detection_quickstart):
+    run = detection_quickstart(config)
+    log, checkpoint, metrics = run.train_log, run.checkpoint, run.test_metrics
     epochs = Config.fromfile(str(config)).train_cfg.max_epochs
     losses = train_losses(log)
     assert len(losses) == 2 * epochs  # 20 iterations, logged every 10
@@ -117,13 +63,12 @@ def _top_box_accuracy(predictions, truths) -> float:
 
 
 def test_det_inferencer_and_inference_api_find_the_objects(
-        trained, shapes, tmp_path):
-    import json
-
+        detection_quickstart, shapes, tmp_path):
     from mmdet.apis import DetInferencer
 
     import mmregnet
-    _, checkpoint, metrics = trained(FASTER_RCNN)
+    run = detection_quickstart(FASTER_RCNN)
+    checkpoint, metrics = run.checkpoint, run.test_metrics
     coco = json.loads((shapes / 'annotations/instances_val.json').read_text())
     truths = {image['id']: ([], []) for image in coco['images']}
     for a in coco['annotations']:
@@ -154,9 +99,10 @@ def test_det_inferencer_and_inference_api_find_the_objects(
         assert sample.pred_instances.labels.tolist() == prediction['labels']
 
 
-def test_mask_rcnn_predicts_masks_through_the_inference_api(trained, shapes):
+def test_mask_rcnn_predicts_masks_through_the_inference_api(
+        detection_quickstart, shapes):
     import mmregnet
-    _, checkpoint, _ = trained(MASK_RCNN)
+    checkpoint = detection_quickstart(MASK_RCNN).checkpoint
     model = mmregnet.get_model(str(MASK_RCNN), pretrained=str(checkpoint))
     sample = mmregnet.inference_model(model, str(shapes / 'val/000001.png'))
     masks = sample.pred_instances.masks

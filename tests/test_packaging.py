@@ -13,16 +13,11 @@ import pytest
 from packaging.requirements import Requirement
 
 from mmregnet.version import __version__
-from tests.distributions import ROOT, build_distributions, source_files
+from tests.distributions import ROOT, source_files
 
 #: the host stack: install_requires and the `det` extra give ranges for them
 STACK = ('torch', 'mmengine', 'mmcv', 'mmpretrain', 'mmdet')
 MIM_DIRS = ('configs', 'tools', 'demo')
-
-
-@pytest.fixture(scope='module')
-def dists(tmp_path_factory):
-    return build_distributions(tmp_path_factory.mktemp('dists'))
 
 
 @pytest.fixture(scope='module')

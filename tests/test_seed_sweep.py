@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.end_to_end import digits_options
 from tools.analysis_tools.seed_sweep import NUMERICS, table
-from tools.dataset_converters.prepare_digits import prepare
 
 ROOT = Path(__file__).resolve().parents[1]
 DIGITS = 'configs/quickstart/regnet-tiny_1xb64_digits.py'
@@ -59,15 +59,13 @@ def test_bad_arguments_are_one_line_errors(args, message, tmp_path):
 
 
 @pytest.mark.slow
-def test_sweep_trains_tests_records_and_skips_finished_runs(tmp_path):
-    data = tmp_path / 'digits'
-    prepare(str(data))
+def test_sweep_trains_tests_records_and_skips_finished_runs(digits,
+                                                            tmp_path):
     args = [sys.executable, 'tools/analysis_tools/seed_sweep.py', DIGITS,
             '--seeds', '0', '--numerics', 'native', '--work-dir',
             str(tmp_path / 'sweep'), '--metrics', 'accuracy/top1',
             '--cfg-options', 'train_cfg.max_epochs=1',
-            *[f'{loader}.dataset.data_root={data}' for loader in
-              ('train_dataloader', 'val_dataloader', 'test_dataloader')]]
+            *digits_options(digits)]
     first = subprocess.run(args, cwd=ROOT, capture_output=True, text=True,
                            timeout=900)
     assert first.returncode == 0, first.stderr[-3000:]
