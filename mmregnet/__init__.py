@@ -17,6 +17,7 @@ _TYPES = {
     'PortableCheckpointHook': 'engine',
     'ChannelsLastHook': 'engine',
     'CPUBF16OptimWrapper': 'engine',
+    'RegNetFSDPStrategy': 'engine',
     'TopBoxAccuracy': 'evaluation',
 }
 

@@ -32,6 +32,12 @@ BLOCKS_NOT_RUN = {
     "model = mmregnet.get_model('regnetx-400mf_3rdparty-tv-v1_in1k', "
     "pretrained='work_dirs/x400.pth')":
     'the file that the conversion above writes from a download',
+    "get_model('hf-hub:facebook/regnet-y-040', pretrained=True)":
+    'a Hugging Face Hub download (tests/test_hf_hub.py runs the same call '
+    'against a local endpoint)',
+    'from transformers import pipeline, RegNetForImageClassification':
+    'transformers is kept out of the project environment '
+    '(tests/test_hf_export.py runs these calls in a scratch one)',
 }
 
 

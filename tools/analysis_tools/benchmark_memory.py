@@ -4,8 +4,9 @@ next to what mmregnet.engine.memory_plan predicts for them.
 Each case runs in a fresh process: a RegNet classifier (backbone, average
 pool, linear head, cross-entropy) and SGD with momentum are built, the
 resident set size (RSS) is read, two training steps run, and the peak RSS
-of the process (``getrusage``) minus that baseline is the measured memory of
-a step: gradients, momentum and activations (the weights are in the
+of the process (``VmHWM`` of ``/proc/self/status``; not ``getrusage``, whose
+``ru_maxrss`` a process started by vfork inherits from its parent's peak)
+minus that baseline is the measured memory of a step: gradients, momentum and activations (the weights are in the
 baseline). glibc's malloc is pinned to mmap every block over 64 KiB
 (``MALLOC_MMAP_THRESHOLD_``) so that freed tensors leave the RSS at once.
 
@@ -16,7 +17,6 @@ baseline). glibc's malloc is pinned to mmap every block over 64 KiB
 import argparse
 import json
 import os
-import resource
 import subprocess
 import sys
 
@@ -44,6 +44,12 @@ def _rss() -> int:
         return int(statm.read().split()[1]) * os.sysconf('SC_PAGE_SIZE')
 
 
+def _peak_rss() -> int:
+    with open('/proc/self/status') as status:
+        line, = (line for line in status if line.startswith('VmHWM:'))
+    return int(line.split()[1]) * 1024  # kB
+
+
 def measure(arch: str, batch: int, size: int, with_cp: bool) -> int:
     """Peak bytes of two training steps above the built model (run in a
     fresh process, see the module docstring)."""
@@ -68,8 +74,7 @@ def measure(arch: str, batch: int, size: int, with_cp: bool) -> int:
         optimizer.step()
         optimizer.zero_grad()
         del images, features, loss
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024 - \
-        baseline
+    return _peak_rss() - baseline
 
 
 def measure_in_fresh_process(case: str) -> int:

@@ -76,8 +76,7 @@ class OneLineErrors(argparse.ArgumentParser):
 def parse_args(argv=None):
     parser = OneLineErrors(
         prog='zoo_benchmark.py',
-        description='Measure the model zoo\'s speed on this CPU beside its '
-        'published accuracy',
+        description=__doc__.split('\n\n')[0],
         formatter_class=argparse.ArgumentDefaultsHelpFormatter)
     parser.add_argument('--out', required=True,
                         help='folder for results.csv, pareto.png/.svg and '
