@@ -7,8 +7,9 @@ resident set size (RSS) is read, two training steps run, and the peak RSS
 of the process (``VmHWM`` of ``/proc/self/status``; not ``getrusage``, whose
 ``ru_maxrss`` a process started by vfork inherits from its parent's peak)
 minus that baseline is the measured memory of a step: gradients, momentum
-and activations (the weights are in the baseline). glibc's malloc is pinned to mmap every block over 64 KiB
-(``MALLOC_MMAP_THRESHOLD_``) so that freed tensors leave the RSS at once.
+and activations (the weights are in the baseline). glibc's malloc is
+pinned to mmap every block over 64 KiB (``MALLOC_MMAP_THRESHOLD_``) so that
+freed tensors leave the RSS at once.
 
     python tools/analysis_tools/benchmark_memory.py
     python tools/analysis_tools/benchmark_memory.py \\
