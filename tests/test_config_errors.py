@@ -55,6 +55,12 @@ def test_get_model_raises_the_config_error(configs):
         mmregnet.get_model(str(configs / 'child.py'))
 
 
+def test_model_config_raises_the_config_error(configs):
+    from mmregnet.apis.hub import model_config
+    with pytest.raises(ConfigError, match='no such config file: '):
+        model_config(str(configs / 'missing.py'))
+
+
 def _tool(*args):
     return subprocess.run([sys.executable, *map(str, args)], cwd=ROOT,
                           capture_output=True, text=True, timeout=300)

@@ -22,11 +22,13 @@ def model_config(model: Union[str, Path], cfg_options=None) -> Config:
     them: ``model.backbone.deploy=True``) merged in.
 
     Raises:
-        ValueError: an unknown name, or an option whose first part is not
-            a key of the config (e.g. ``backbone.deploy``).
+        ValueError: an unknown name, a config file that is missing or
+            does not parse (:class:`~mmregnet.engine.ConfigError`), or an
+            option whose first part is not a key of the config (e.g.
+            ``backbone.deploy``).
     """
-    config = Config.fromfile(str(model) if str(model).endswith('.py') else
-                             lookup(str(model)).config)
+    config = read_config(str(model) if str(model).endswith('.py') else
+                         lookup(str(model)).config)
     for key in cfg_options or {}:
         if key.split('.')[0] not in config:
             raise ValueError(
@@ -46,7 +48,7 @@ def _resolve(model: Union[str, Path, Config],
         config, name = model, None
     elif str(model).startswith(HF_HUB):
         config_path, checkpoint = fetch_hf(str(model)[len(HF_HUB):])
-        config = Config.fromfile(config_path)
+        config = read_config(config_path)
         if pretrained is True:
             return config, checkpoint
         return config, str(pretrained) if pretrained else False

@@ -32,13 +32,12 @@ from pathlib import Path
 import cv2
 import numpy as np
 import torch
-from mmengine.config import Config
 from mmengine.registry import DefaultScope
 from mmengine.runner import Runner
 from mmpretrain.registry import DATASETS, TRANSFORMS
 
 from mmregnet.benchmarking import cpu_name
-from mmregnet.engine import atomic_write
+from mmregnet.engine import atomic_write, read_config
 
 DEFAULT_CONFIG = 'configs/_base_/datasets/imagenet_bs64_pycls.py'
 
@@ -135,7 +134,7 @@ def parse_args(argv=None):
 
 
 def run(args, image_dir: Path) -> dict:
-    cfg = Config.fromfile(args.config)
+    cfg = read_config(args.config)
     if 'train_pipeline' not in cfg:
         raise ValueError(f'{args.config} has no train_pipeline')
     cv2.setNumThreads(0)
