@@ -5,6 +5,7 @@ a quick start trained with ``tools/train.py`` and evaluated with
 run."""
 import ast
 import os
+import socket
 import subprocess
 import sys
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -24,14 +25,23 @@ DETECTION_CONFIGS = (FASTER_RCNN, RETINANET, MASK_RCNN)
 ONE_THREAD = dict(OMP_NUM_THREADS='1')
 
 
+def free_port() -> int:
+    """A TCP port free on 127.0.0.1 now: the rendezvous port of a
+    multi-process run (tools/dist_run.sh's PORT), so that two such runs of
+    parallel test processes never meet."""
+    with socket.socket() as probe:
+        probe.bind(('127.0.0.1', 0))
+        return probe.getsockname()[1]
+
+
 def run_tool(args, timeout=900, extra_env=None,
              started: Optional[Callable[[subprocess.Popen], None]] = None,
              **kwargs) -> str:
     """Run ``args`` with the repository on the path; assert it exits 0 and
     return its standard output and error. ``started(process)`` is called
     once the process runs (to stop it from another thread)."""
-    env = dict(os.environ, PYTHONPATH=str(ROOT), PYTHON=sys.executable,
-               **(extra_env or {}))
+    env = {**os.environ, 'PYTHONPATH': str(ROOT), 'PYTHON': sys.executable,
+           'PORT': str(free_port()), **(extra_env or {})}
     with subprocess.Popen(args, cwd=ROOT, env=env, stdout=subprocess.PIPE,
                           stderr=subprocess.PIPE, text=True,
                           **kwargs) as process:

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 import torch
 
+from tests.end_to_end import free_port
 from tests.record_hooks import fixed_images
 from tools.dataset_converters.prepare_digits import prepare
 
@@ -76,7 +77,7 @@ def _train(config: Path, work_dir: Path, processes: int, *options,
                 f'train_dataloader.batch_size={batch}',
                 f'load_from={work_dir.parent / "initial.pth"}']
     env = dict(os.environ, PYTHONPATH=str(ROOT), PYTHON=sys.executable,
-               PORT=str(29500 + os.getpid() % 1000))
+               PORT=str(free_port()))
     result = subprocess.run(command, cwd=ROOT, env=env, capture_output=True,
                             text=True, timeout=300, start_new_session=True)
     if expect_kill:

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import List, Sequence
 
 import torch
+from filelock import FileLock
 
 ROOT = Path(__file__).resolve().parents[1]
 HF_SIDE = Path(__file__).with_name('hf_side.py')
@@ -29,10 +30,16 @@ CACHE = Path(os.environ.get('XDG_CACHE_HOME', Path.home() / '.cache'))
 
 def install(requirements: Sequence[str], folder: Path, *options) -> Path:
     """``pip install --target folder`` (once: an installed folder is kept,
-    written atomically)."""
-    if folder.is_dir():
-        return folder
+    written atomically; parallel test processes wait for the one that
+    installs)."""
     folder.parent.mkdir(parents=True, exist_ok=True)
+    with FileLock(str(folder.parent / f'.{folder.name}.lock')):
+        if not folder.is_dir():
+            _install_into(folder, requirements, options)
+    return folder
+
+
+def _install_into(folder: Path, requirements: Sequence[str], options):
     tmp = tempfile.mkdtemp(dir=folder.parent, prefix=f'.{folder.name}.')
     try:
         subprocess.run([
@@ -46,7 +53,6 @@ def install(requirements: Sequence[str], folder: Path, *options) -> Path:
         os.replace(tmp, folder)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
-    return folder
 
 
 def pinned_transformers() -> Path:
