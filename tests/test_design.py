@@ -193,22 +193,6 @@ def test_unknown_rounding_names_the_modes():
         stage_specs('regnetx_400mf', rounding='timm')
 
 
-def test_design_module_is_torch_free():
-    import ast
-    import inspect
-    tree = ast.parse(inspect.getsource(design))
-    imported = {
-        alias.name.split('.')[0]
-        for node in ast.walk(tree) if isinstance(node, ast.Import)
-        for alias in node.names
-    } | {
-        node.module.split('.')[0]
-        for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)
-    }
-    assert imported <= {'dataclasses', 'decimal', 'difflib', 'math',
-                        'random', 'typing', 'warnings'}
-
-
 def test_params_are_hashable_and_frozen():
     params = RegNetParams(24, 24.48, 2.54, 22, 16)
     assert params == ARCH_SETTINGS['regnetx_400mf']
