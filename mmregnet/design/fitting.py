@@ -64,9 +64,9 @@ def fit(block_widths: Sequence[int], q: int = WIDTH_QUANTUM) -> dict:
 
 def _exact_fit(widths: Tuple[int, ...], q: int) -> Optional[dict]:
     depth = len(widths)
-    stages = group_stages(widths)
-    stage_widths = [width for width, _ in stages]
-    starts = [sum(d for _, d in stages[:i]) for i in range(len(stages))]
+    stage_widths, stage_depths = zip(*group_stages(widths))
+    # the index of each stage's first block
+    starts = [sum(stage_depths[:s]) for s in range(len(stage_depths))]
     last = len(stage_widths) - 1
     if any(b <= a for a, b in zip(stage_widths, stage_widths[1:])):
         return None

@@ -377,12 +377,14 @@ def stage_specs(arch: ArchLike,
                 q: int = WIDTH_QUANTUM) -> Tuple[StageSpec, ...]:
     """Stage widths, depths and group widths of a RegNet or an AnyNet.
 
-    Group widths are made compatible with the bottleneck widths by rounding
-    ``w_i * b`` to a multiple of ``g``: ``rounding='pycls'`` (the paper's
-    code, default) or ``'torchvision'`` (wider X-400MF, Y-800MF, Y-8GF).
+    Group widths are made compatible with the bottleneck widths
+    (:func:`compatible_stage`) by rounding ``floor(w_i * b)`` to a multiple
+    of ``g``: ``rounding='pycls'`` (the paper's code, default) or
+    ``'torchvision'`` (wider X-400MF, Y-800MF, Y-8GF).
 
-    A stage whose bottleneck width is below ``g`` uses ``g = w_i * b``
-    (pycls; needed by X-8.0GF, whose first stage is 80 wide with ``g=120``).
+    A stage whose bottleneck width is below ``g`` uses ``g = floor(w_i *
+    b)`` (pycls; needed by X-8.0GF, whose first stage is 80 wide with
+    ``g=120``).
     An AnyNet's stages are taken as given (``rounding`` does not apply:
     :class:`AnyNetParams` already requires compatible widths).
 
