@@ -75,8 +75,8 @@ def zoo_entry(meta) -> ZooEntry:
     """The :class:`ZooEntry` of an index entry. Arch and input size come
     from the index's naming (``regnety-16gf_..._in1k-384px``: arch
     ``regnety_16gf``, 384 px; 224 without a ``-<N>px`` suffix), so that the
-    configs need not be read; ``tests/test_zoo_docs.py`` checks them
-    against the configs."""
+    configs need not be read; mmregnet's tests check them against the
+    configs."""
     metadata = meta.metadata
     flops = getattr(metadata, 'flops', None)
     params = getattr(metadata, 'parameters', None)

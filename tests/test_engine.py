@@ -1,4 +1,5 @@
 """Checkpoint writing and loading, dataset checks, CPU distributed set-up."""
+import json
 import os
 import subprocess
 import sys
@@ -14,8 +15,8 @@ from mmengine.logging import HistoryBuffer
 
 from mmregnet.engine import (AtomicLocalBackend, DatasetNotFoundError,
                              PortableCheckpointHook, atomic_write,
-                             check_dataset_paths, init_cpu_distributed,
-                             load_runner_config, to_plain_data)
+                             check_dataset_paths, load_runner_config,
+                             to_plain_data)
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -108,8 +109,52 @@ def test_present_dataset_passes_the_check(tmp_path):
     check_dataset_paths(cfg, ['train_dataloader', 'val_dataloader'])
 
 
-def test_cpu_distributed_set_up_only_for_the_pytorch_launcher():
-    assert init_cpu_distributed(Config(dict(launcher='none'))) is False
+LAUNCHED = """
+import json
+import torch.distributed as dist
+from mmengine.config import Config
+from mmregnet.engine import init_cpu_distributed
+none = init_cpu_distributed(Config(dict(launcher='none')))
+started_for_none = dist.is_initialized()
+cfg = Config(dict(launcher='pytorch'))
+pytorch = init_cpu_distributed(cfg)
+print(json.dumps(dict(
+    none=none, started_for_none=started_for_none, pytorch=pytorch,
+    backend=dist.get_backend(), world_size=dist.get_world_size(),
+    wrapper=cfg.model_wrapper_cfg.to_dict())))
+dist.destroy_process_group()
+"""
+
+
+def test_cpu_distributed_set_up_only_for_the_pytorch_launcher(tmp_path):
+    """In a process started the way torchrun starts one (its environment
+    variables; port 0: any free one; no GPU visible), launcher 'none'
+    starts nothing and 'pytorch' starts a gloo group and lets DDP wrap the
+    CPU model without device ids."""
+    script = tmp_path / 'launched.py'
+    script.write_text(LAUNCHED)
+    env = dict(
+        os.environ,
+        RANK='0',
+        LOCAL_RANK='0',
+        WORLD_SIZE='1',
+        LOCAL_WORLD_SIZE='1',
+        MASTER_ADDR='127.0.0.1',
+        MASTER_PORT='0',
+        CUDA_VISIBLE_DEVICES='',
+        PYTHONPATH=os.pathsep.join(
+            filter(None, [str(ROOT), os.environ.get('PYTHONPATH')])))
+    result = subprocess.run([sys.executable, str(script)],
+                            cwd=tmp_path,
+                            env=env,
+                            capture_output=True,
+                            text=True,
+                            timeout=120)
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert json.loads(result.stdout.strip().splitlines()[-1]) == dict(
+        none=False, started_for_none=False, pytorch=True, backend='gloo',
+        world_size=1,
+        wrapper=dict(type='MMDistributedDataParallel', device_ids=None))
 
 
 def test_loaders_without_workers_drop_persistent_workers():

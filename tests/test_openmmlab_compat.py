@@ -4,14 +4,24 @@ import torch
 from mmdet.models.backbones import RegNet as MMDetRegNet
 from mmpretrain.models.backbones import RegNet as MMPretrainRegNet
 
+from mmregnet.design import stage_specs
 from mmregnet.models import RegNet
 from tests.helpers import randomise_norms
 
 MMPRETRAIN_ARCHS = sorted(MMPretrainRegNet.arch_settings)
 
 
-def test_mmpretrain_has_eight_regnetx_archs():
+def test_mmpretrain_archs_are_all_ours_with_the_same_stages():
+    """mmpretrain's eight RegNetX archs (each checked below) are named archs
+    of ours with the same stage widths, depths and group widths."""
     assert len(MMPRETRAIN_ARCHS) == 8
+    for arch in MMPRETRAIN_ARCHS:
+        with torch.device('meta'):  # their widths, without the weights
+            theirs = MMPretrainRegNet(arch)
+        ours = stage_specs(arch)
+        assert [spec.width for spec in ours] == theirs.stage_widths, arch
+        assert [spec.depth for spec in ours] == theirs.stage_blocks, arch
+        assert [spec.group_w for spec in ours] == theirs.group_widths, arch
 
 
 @pytest.mark.parametrize('arch', MMPRETRAIN_ARCHS)

@@ -105,10 +105,10 @@ class Source:
 
 
 # Our modules and each publisher's: (pycls, torchvision, timm).
-# pycls/models/anynet.py: s{i}.b{j} = ResBottleneckBlock(proj, bn, f=(a,
-# a_bn, b, b_bn, se.f_ex, c, c_bn)); torchvision/models/regnet.py:
+# pycls's AnyNet: s{i}.b{j} = ResBottleneckBlock(proj, bn, f=(a, a_bn, b,
+# b_bn, se.f_ex, c, c_bn)); torchvision's RegNet:
 # trunk_output.block{i}.block{i}-{j} with Conv2dNormActivation (0: conv,
-# 1: norm); timm/models/regnet.py: s{i}.b{j} with ConvNormAct.
+# 1: norm); timm's RegNet: s{i}.b{j} with ConvNormAct.
 _MODULES = {
     'backbone.conv1': ('stem.conv', 'stem.0', 'stem.conv'),
     'backbone.bn1': ('stem.bn', 'stem.1', 'stem.bn'),
@@ -148,7 +148,7 @@ SOURCES: Dict[str, Source] = {
     for index, (name, code, block, first_block, channel_order,
                 state_keys) in enumerate(_PUBLISHERS)
 }
-# transformers/models/regnet/modeling_regnet.py: RegNetForImageClassification
+# transformers' RegNet: RegNetForImageClassification
 # (a RegNetModel under ``regnet.``; :mod:`.hf` adds the prefix to a bare
 # RegNetModel's keys), stages from 0; a layer is Sequential(1x1, 3x3,
 # [RegNetSELayer], 1x1) of RegNetConvLayer (convolution, normalization), so
@@ -178,7 +178,7 @@ SOURCES['transformers'] = Source(
     first_stage=0)
 # vissl / classy-vision (the SEER originals): the ``trunk`` of
 # ``classy_state_dict.base_model.model`` (:mod:`.vissl` flattens it, and the
-# ``heads`` under ``heads.``); timm's ``_filter_fn`` in timm/models/regnet.py
+# ``heads`` under ``heads.``); timm's ``_filter_fn`` for its RegNets
 # documents the layout: ``_feature_blocks.res{n}.block{stage}-{j}`` with
 # ``f.c`` + ``f.final_bn`` or ``f.c.0`` + ``f.c.1``, ``proj`` + ``bn`` or
 # ``proj.0`` + ``proj.1``.

@@ -7,7 +7,8 @@ range, uint8 activations whose ranges are the min / max seen on the
 calibration batches. The 7-bit weight range keeps onnxruntime's AVX2
 int8 kernels (``vpmaddubsw``, 16-bit intermediate sums) from saturating,
 so that one artifact computes the same on AVX2 and AVX-512 VNNI CPUs.
-docs/performance.md says why this route and what it gains.
+mmregnet's performance guide (its documentation) says why this route and
+what it gains.
 """
 import copy
 import itertools

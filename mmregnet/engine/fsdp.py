@@ -108,7 +108,7 @@ class RegNetFSDPStrategy(FSDPStrategy):
         return model
 
     def load_optim_state_dict(self, state_dict: dict) -> None:
-        # mmengine 0.10.7 passes the arguments in torch < 2.1's order
+        # mmengine's FSDPStrategy passes the arguments in torch < 2.1's order
         optimizer = self.optim_wrapper.optimizer
         self.optim_wrapper.load_state_dict(
             FullyShardedDataParallel.optim_state_dict_to_load(

@@ -1,4 +1,4 @@
-"""Launching Runner jobs: shared tool options, and what mmengine 0.10.7
+"""Launching Runner jobs: shared tool options, and what mmengine's Runner
 needs to run torch.distributed jobs on CPU."""
 import argparse
 import os

@@ -41,7 +41,7 @@ OPTIMIZER_STATES = {
 @dataclass(frozen=True)
 class TrainingSetup:
     """What the memory of a training step depends on."""
-    stages: Tuple[StageSpec, ...]
+    stage_specs: Tuple[StageSpec, ...]
     batch_size: int  # images per device
     input_size: int = 224
     stem_channels: int = 32
@@ -101,7 +101,7 @@ class _Block:
 def _blocks(setup: TrainingSetup) -> Iterator[_Block]:
     size = (setup.input_size + 1) // 2  # the stem's stride-2 conv
     c_in = setup.stem_channels
-    for spec in setup.stages:
+    for spec in setup.stage_specs:
         for index in range(spec.depth):
             out = (size + 1) // 2 if index == 0 else size
             yield _Block(c_in, spec.bottleneck_width, spec.width,
@@ -128,7 +128,7 @@ def block_parameters(setup: TrainingSetup) -> List[int]:
 def root_parameters(setup: TrainingSetup) -> int:
     """Parameters of FSDP's root unit: the stem and the linear head."""
     stem = (9 * setup.in_channels + 2) * setup.stem_channels
-    return stem + (setup.stages[-1].width + 1) * setup.num_classes
+    return stem + (setup.stage_specs[-1].width + 1) * setup.num_classes
 
 
 def activation_elements(setup: TrainingSetup) -> int:
@@ -239,7 +239,7 @@ def setup_from_config(cfg,
         states = int(bool(optimizer.get('momentum', 0)))
     head = model.get('head') or {}
     return TrainingSetup(
-        stages=stage_specs(
+        stage_specs=stage_specs(
             backbone.arch,
             rounding=backbone.get('width_rounding', 'pycls')),
         batch_size=batch_size or cfg.train_dataloader.batch_size,

@@ -193,16 +193,17 @@ class Network:
         self.size = size or eval_input_size(self.cfg)
         self.entries: List[ZooEntry] = []
         rounding = self.cfg.model.backbone.get('width_rounding', 'pycls')
-        self.stages = stage_specs(backbone_arch(self.cfg), rounding=rounding)
+        self.stage_specs = stage_specs(
+            backbone_arch(self.cfg), rounding=rounding)
         self.counting = counting_kwargs(self.cfg)
-        self.key = repr((self.stages, sorted(self.counting.items()),
+        self.key = repr((self.stage_specs, sorted(self.counting.items()),
                          self.cfg.model.backbone.get('se_ratio'),
                          self.size))
 
     @property
     def gflop_per_image(self) -> float:
         """Analytic forward GFLOP (2 x multiply-adds) at this size."""
-        return 2e-9 * complexity(self.stages, input_size=self.size,
+        return 2e-9 * complexity(self.stage_specs, input_size=self.size,
                                  **self.counting).flops
 
     def model(self, precision: str):

@@ -11,7 +11,8 @@ into its convolution. Its state dict has no ``bn*`` keys: ``conv1``,
 ``weight`` and a ``bias``; ``se`` is unchanged.
 """
 import contextlib
-from typing import Optional, Sequence, Tuple
+import itertools
+from typing import List, Optional, Sequence, Tuple
 
 import torch
 import torch.nn as nn
@@ -173,6 +174,55 @@ def _check_int_tuple(name, values, length, minimum):
     return values
 
 
+def _check_arguments(num_stages: int, in_channels, stem_channels, strides,
+                     dilations, out_indices, frozen_stages, drop_path_rate):
+    """Check :class:`RegNet`'s arguments for an arch of ``num_stages``
+    stages, raising naming the bad one; returns ``(strides, dilations,
+    out_indices)`` as tuples with the defaults filled in and non-negative,
+    sorted ``out_indices``."""
+    check_int('in_channels', in_channels, minimum=1)
+    check_int('stem_channels', stem_channels, minimum=1)
+    strides = _check_int_tuple('strides', strides or (2, ) * num_stages,
+                               num_stages, 1)
+    dilations = _check_int_tuple('dilations', dilations or
+                                 (1, ) * num_stages, num_stages, 1)
+    if out_indices is None:
+        out_indices = (num_stages - 1, )
+    out_indices = tuple(out_indices)
+    if not out_indices or any(
+            isinstance(i, bool) or not isinstance(i, int)
+            or not -num_stages <= i < num_stages for i in out_indices):
+        raise ValueError(f'out_indices must be stage indices in '
+                         f'[{-num_stages}, {num_stages - 1}], got '
+                         f'out_indices={out_indices!r}')
+    check_int('frozen_stages', frozen_stages, minimum=-1)
+    if frozen_stages > num_stages:
+        raise ValueError(f'frozen_stages must be in [-1, {num_stages}], '
+                         f'got frozen_stages={frozen_stages!r}')
+    if not 0 <= drop_path_rate < 1:
+        raise ValueError('drop_path_rate must be in [0, 1), got '
+                         f'{drop_path_rate!r}')
+    out_indices = tuple(sorted({i % num_stages for i in out_indices}))
+    return strides, dilations, out_indices
+
+
+def _drop_path_rates(rate: float,
+                     stage_blocks: Sequence[int]) -> List[List[float]]:
+    """Stochastic-depth rate of every block, per stage: rising linearly from
+    0 at the first block to ``rate`` at the last."""
+    last = max(sum(stage_blocks) - 1, 1)
+    firsts = itertools.accumulate((0, ) + tuple(stage_blocks[:-1]))
+    return [[rate * (first + j) / last for j in range(depth)]
+            for first, depth in zip(firsts, stage_blocks)]
+
+
+#: Kaiming (fan_out) convolutions and unit norms.
+DEFAULT_INIT_CFG = [
+    dict(type='Kaiming', layer='Conv2d', mode='fan_out', nonlinearity='relu'),
+    dict(type='Constant', val=1, layer=['_BatchNorm', 'GroupNorm'])
+]
+
+
 @MODELS.register_module()
 class RegNet(BaseModule):
     """RegNetX / RegNetY backbone ("Designing Network Design Spaces").
@@ -212,7 +262,7 @@ class RegNet(BaseModule):
             convolutions, see :meth:`switch_to_deploy`), e.g. to load a
             checkpoint written by ``tools/deployment/reparameterize_model.py``.
         init_cfg (dict | list[dict], optional): initialisation config;
-            defaults to Kaiming (fan_out) convolutions and unit norms.
+            defaults to :data:`DEFAULT_INIT_CFG`.
 
     Shapes: (N, in_channels, H, W) -> a tuple with one
     (N, stage_widths[i], H / stride_i, W / stride_i) map per ``out_indices``.
@@ -235,97 +285,71 @@ class RegNet(BaseModule):
                  drop_path_rate: float = 0.,
                  deploy: bool = False,
                  init_cfg=None):
-        if init_cfg is None:
-            init_cfg = [
-                dict(
-                    type='Kaiming',
-                    layer='Conv2d',
-                    mode='fan_out',
-                    nonlinearity='relu'),
-                dict(type='Constant', val=1, layer=['_BatchNorm', 'GroupNorm'])
-            ]
-        super().__init__(init_cfg)
+        super().__init__(DEFAULT_INIT_CFG if init_cfg is None else init_cfg)
         self.arch = resolve_arch(arch)
         self.width_rounding = width_rounding
-        self.stages: Tuple[StageSpec, ...] = stage_specs(
+        #: per-stage widths, depths and group widths (``w_i, d_i, g_i``)
+        self.stage_specs: Tuple[StageSpec, ...] = stage_specs(
             self.arch, rounding=width_rounding)
-        num_stages = len(self.stages)
-        check_int('in_channels', in_channels, minimum=1)
-        check_int('stem_channels', stem_channels, minimum=1)
+        self.strides, self.dilations, self.out_indices = _check_arguments(
+            len(self.stage_specs), in_channels, stem_channels, strides,
+            dilations, out_indices, frozen_stages, drop_path_rate)
         self.in_channels = in_channels
         self.stem_channels = stem_channels
-        self.strides = _check_int_tuple('strides', strides or
-                                        (2, ) * num_stages, num_stages, 1)
-        self.dilations = _check_int_tuple('dilations', dilations or
-                                          (1, ) * num_stages, num_stages, 1)
-        if out_indices is None:
-            out_indices = (num_stages - 1, )
-        out_indices = tuple(out_indices)
-        if not out_indices or any(
-                isinstance(i, bool) or not isinstance(i, int)
-                or not -num_stages <= i < num_stages for i in out_indices):
-            raise ValueError(f'out_indices must be stage indices in '
-                             f'[{-num_stages}, {num_stages - 1}], got '
-                             f'out_indices={out_indices!r}')
-        self.out_indices = tuple(sorted({i % num_stages
-                                         for i in out_indices}))
-        check_int('frozen_stages', frozen_stages, minimum=-1)
-        if frozen_stages > num_stages:
-            raise ValueError(f'frozen_stages must be in [-1, {num_stages}], '
-                             f'got frozen_stages={frozen_stages!r}')
-        if not 0 <= drop_path_rate < 1:
-            raise ValueError('drop_path_rate must be in [0, 1), got '
-                             f'{drop_path_rate!r}')
         self.frozen_stages = frozen_stages
         self.norm_eval = norm_eval
         self.zero_init_residual = zero_init_residual
-        self.deploy = False
-        #: deploy mode's CPU execution plan (:mod:`mmregnet.deploy.plan`)
-        self.deploy_plan = None
 
         self.conv1 = nn.Conv2d(
             in_channels, stem_channels, 3, stride=2, padding=1, bias=False)
         self.bn1 = _norm(norm_cfg, stem_channels)
         self.relu = build_activation_layer(act_cfg)
 
-        num_blocks = sum(spec.depth for spec in self.stages)
-        block_index = 0
-        width_in = stem_channels
-        self.res_layers = []
-        for i, spec in enumerate(self.stages):
-            blocks = []
-            for j in range(spec.depth):
-                blocks.append(
-                    RegNetBlock(
-                        width_in,
-                        spec.width,
-                        spec.bottleneck_width,
-                        spec.groups,
-                        se_channels=spec.se_width(width_in),
-                        stride=self.strides[i] if j == 0 else 1,
-                        dilation=self.dilations[i],
-                        norm_cfg=norm_cfg,
-                        act_cfg=act_cfg,
-                        drop_path_rate=drop_path_rate * block_index /
-                        max(num_blocks - 1, 1),
-                        with_cp=with_cp))
-                width_in = spec.width
-                block_index += 1
-            self.add_module(f'layer{i + 1}', nn.Sequential(*blocks))
-            self.res_layers.append(f'layer{i + 1}')
+        block_cfg = dict(norm_cfg=norm_cfg, act_cfg=act_cfg, with_cp=with_cp)
+        rates = _drop_path_rates(drop_path_rate, self.stage_blocks)
+        self.res_layers = [f'layer{i + 1}' for i in range(len(rates))]
+        for i, name in enumerate(self.res_layers):
+            self.add_module(name, self._make_stage(i, rates[i], **block_cfg))
+
+        self.deploy = False
+        #: deploy mode's CPU execution plan (:mod:`mmregnet.deploy.plan`)
+        self.deploy_plan = None
         if deploy:
             self._fold_norms()
         self._freeze_stages()
 
+    def _make_stage(self, index: int, drop_path_rates: Sequence[float],
+                    **block_cfg) -> nn.Sequential:
+        """Stage ``index``: ``d_i`` blocks of width ``w_i``; the first takes
+        the stem's or the previous stage's output and has the stride."""
+        spec = self.stage_specs[index]
+        in_width = self.stage_widths[index - 1] if index else \
+            self.stem_channels
+        blocks = []
+        for j, drop_path_rate in enumerate(drop_path_rates):
+            width_in = in_width if j == 0 else spec.width
+            blocks.append(
+                RegNetBlock(
+                    width_in,
+                    spec.width,
+                    spec.bottleneck_width,
+                    spec.groups,
+                    se_channels=spec.se_width(width_in),
+                    stride=self.strides[index] if j == 0 else 1,
+                    dilation=self.dilations[index],
+                    drop_path_rate=drop_path_rate,
+                    **block_cfg))
+        return nn.Sequential(*blocks)
+
     @property
     def stage_widths(self) -> Tuple[int, ...]:
         """Output channels of every stage."""
-        return tuple(spec.width for spec in self.stages)
+        return tuple(spec.width for spec in self.stage_specs)
 
     @property
     def stage_blocks(self) -> Tuple[int, ...]:
         """Number of blocks of every stage."""
-        return tuple(spec.depth for spec in self.stages)
+        return tuple(spec.depth for spec in self.stage_specs)
 
     @property
     def out_channels(self) -> Tuple[int, ...]:
@@ -339,7 +363,7 @@ class RegNet(BaseModule):
         """Analytic params / multiply-adds / activations of this backbone
         (plus a linear head if ``num_classes``), without running it."""
         return complexity(
-            self.stages,
+            self.stage_specs,
             input_size=input_size,
             num_classes=num_classes,
             in_channels=self.in_channels,
