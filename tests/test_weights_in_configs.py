@@ -27,9 +27,9 @@ def test_every_mmregnet_location_in_a_config_is_an_entry_with_weights():
         for path in (ROOT / 'configs').rglob('*.py')
         for name in re.findall(rf"'{SCHEME}([^']+)'", path.read_text())
     }
-    # the pycls weights of the RegNetY detectors' 9 sizes, and vissl's
+    # the pycls weights of the RegNetY detectors' 8 sizes, and vissl's
     # trunk of configs/seer
-    assert len(named) == 9 + 1
+    assert len(named) == 8 + 1
     assert 'regnety-32gf_3rdparty-seer_ig1b' in named
     for name in named:
         assert weights_of(name).name == name
