@@ -12,6 +12,7 @@ from mmregnet.apis import get_model
 from mmregnet.converters import SOURCES
 from mmregnet.converters.mapping import arch_signature
 from mmregnet.design import EXTRA_ARCH_SETTINGS
+from mmregnet.model_index import list_models
 from mmregnet.weights import HASH_IN_FILE_NAME
 from tests.helpers import load_config
 from tests.peers import (CONVERTED, INDEX, TIMM_FILE, TV_WEIGHTS, arch_of,
@@ -112,6 +113,7 @@ def test_converted_weights_of_every_publisher_are_indexed():
     assert sorted(name.split('_3rdparty-')[1] for name in SEER) == sorted(
         ['seer_ig1b'] * 3 + ['seer-ft_in1k-384px'] * 4 +
         ['hf-seer_ig1b', 'hf-seer-ft_in1k-384px'] * 4)
+    assert list_models('*seer*') == sorted(SEER)
     # names unique across all metafiles: tests/test_model_index.py
 
 

@@ -230,3 +230,25 @@ def test_seer_hub_entries_resolve_as_mmregnet_locations(
     cached = tmp_path / 'torch/hub/checkpoints/mmregnet'
     assert sorted(p.name for p in cached.iterdir()) == sorted(
         f'{name}.pth' for name in SEER_REPOS)
+    # offline, nothing cached: one line that names the ways round
+    monkeypatch.setenv('HF_HUB_OFFLINE', '1')
+    monkeypatch.setenv('TORCH_HOME', str(tmp_path / 'empty'))
+    monkeypatch.setenv('HF_HOME', str(tmp_path / 'hf-empty'))
+    out = run_python("""
+        from mmregnet.engine import CheckpointError
+        from mmregnet.weights import fetch
+        try:
+            fetch('regnety-10b_3rdparty-hf-seer_ig1b')
+        except CheckpointError as error:
+            print(error)
+    """)
+    assert out == (
+        'hf-hub:facebook/regnet-y-10b-seer: the Hub repo '
+        'facebook/regnet-y-10b-seer has no config.json, or none is '
+        'reachable (offline and not cached). Without network, set '
+        'HF_ENDPOINT to a Hub mirror, or HF_HUB_OFFLINE=1 with the repo in '
+        'the Hugging Face cache, or convert it: python tools/'
+        'model_converters/hf2mmregnet.py facebook/regnet-y-10b-seer DST.pth'
+        ', then use pretrained=DST.pth\n')
+    assert list((tmp_path / 'empty/hub/checkpoints/mmregnet').iterdir()) \
+        == []
