@@ -192,7 +192,8 @@ def test_download_cut_midway_leaves_nothing(mirror, monkeypatch):
      f'has no classification head; {SEER_FT} is a classifier'),
     (SEER_TRUNK, save_vissl,
      f'has a 1000-class head; {SEER_TRUNK} is a headless trunk'),
-])
+], ids=['regnety', 'safetensors', 'trunk-for-classifier',
+        'classifier-for-trunk'])
 def test_served_file_of_another_model_is_refused(mirror, monkeypatch, name,
                                                  served, error):
     served(
