@@ -21,6 +21,8 @@ HUB_PREFIX = 'mmregnet.'
 DETECTOR_SCOPE = 'mmdet'
 #: the tasks of a detector's results in the metafiles
 DETECTION_TASKS = frozenset({'Object Detection', 'Instance Segmentation'})
+#: an original that is a Hugging Face Hub repo: ``hf-hub:<owner>/<name>``
+HF_HUB_SCHEME = 'hf-hub:'
 _TIMM_FILE = re.compile(r'https://huggingface\.co/timm/(?P<tag>[^/]+)/'
                         r'resolve/main/[^/]+')
 
@@ -87,10 +89,18 @@ def lookup(name: str) -> Model:
 
 class Original(NamedTuple):
     """The publisher's file that a converted entry's weights come from
-    (``Converted From`` in the metafile)."""
-    url: str  # the file itself
+    (``Converted From`` in the metafile): a file URL, or a Hugging Face Hub
+    repo as ``hf-hub:<owner>/<name>`` (:data:`HF_HUB_SCHEME`)."""
+    url: str  # the file itself, or the Hub repo
     code: str  # the publisher's repository
     sha256: Optional[str]  # the whole file's, where published
+    backbone_only: bool = False  # a headless trunk (``Backbone Only``)
+
+    @property
+    def hub_repo(self) -> Optional[str]:
+        """``<owner>/<name>`` of a Hub repo original, else None."""
+        return self.url[len(HF_HUB_SCHEME):] if self.url.startswith(
+            HF_HUB_SCHEME) else None
 
     @property
     def file_key(self) -> str:
@@ -107,4 +117,5 @@ def original_of(meta: Model) -> Optional[Original]:
     if not original:
         return None
     return Original(original['Weights'], original['Code'],
-                    original.get('SHA256'))
+                    original.get('SHA256'),
+                    bool(original.get('Backbone Only', False)))

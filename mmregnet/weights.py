@@ -19,6 +19,15 @@ checkpoint=...)``, ``get_model(..., pretrained=...)``) that resolves here.
   verified, converted result is renamed into place.
 - Mirror: ``MMREGNET_WEIGHTS_MIRROR`` set to an ``http(s)://`` root or a
   local folder maps ``https://<host>/<path>`` to ``<mirror>/<host>/<path>``.
+- Hugging Face Hub repos (an original ``hf-hub:<owner>/<name>``, the
+  transformers SEER models) are fetched with ``huggingface_hub`` instead:
+  its cache (``HF_HOME``), ``HF_HUB_OFFLINE`` and its mirror setting
+  ``HF_ENDPOINT`` apply, as for ``get_model('hf-hub:...')``; the verified,
+  converted result is cached as ``<name>.pth`` like the others.
+- Every converted original must convert completely (every tensor of the
+  entry's model, of the right shape) into the entry's model (its parameter
+  count), headless where the entry says ``Backbone Only`` and with a head
+  otherwise; files without a published digest are verified this way.
 """
 import hashlib
 import http.client
@@ -37,17 +46,18 @@ from mmengine.runner.checkpoint import CheckpointLoader
 from torch.hub import tqdm
 
 from .converters import SOURCES, ConversionError, convert_checkpoint
-from .converters.mapping import ARCHS
-from .design import complexity, stage_specs
+from .design import complexity, resolve_arch, stage_specs
 from .engine.checkpoint import (CheckpointError, atomic_torch_save,
                                 read_checkpoint, remember_loaded)
-from .model_index import load_model_index, lookup, original_of
+from .model_index import HF_HUB_SCHEME, load_model_index, lookup, original_of
 
 SCHEME = 'mmregnet://'
 MIRROR_ENV = 'MMREGNET_WEIGHTS_MIRROR'
 #: torch.hub's convention: ``<name>-<first sha256 hex digits>.<ext>``
 HASH_IN_FILE_NAME = re.compile(r'-(?P<digits>[0-9a-f]{8,64})\.[A-Za-z]+$')
 _CHUNK = 1 << 20
+#: the head of every classifier entry; a trunk's entry has it fresh
+_IMAGENET_CLASSES = 1000
 _TIMEOUT_S = 60
 
 
@@ -58,6 +68,7 @@ class Weights(NamedTuple):
     sha256: Optional[str]  # the whole file's digest, where published
     source: Optional[str]  # the publisher to convert from; None: as it is
     params: int  # parameters of the entry's model
+    backbone_only: bool = False  # a headless trunk (converted originals)
 
     @property
     def hash_prefixes(self):
@@ -94,14 +105,23 @@ def weights_of(name: str) -> Weights:
             if source.code == original.code
         ]
         return Weights(meta.name, original.url, original.sha256, source,
-                       params)
+                       params, original.backbone_only)
     if meta.weights:
         return Weights(meta.name, meta.weights, meta.data.get('SHA256'), None,
                        params)
-    same_model = sorted(
-        other.name for other in load_model_index().values()
-        if original_of(other) and other.metadata.parameters == params
-        and other.name.split('_')[0] == meta.name.split('_')[0])
+    # classifiers (a trunk leaves the head fresh), files before Hub repos
+    # (which need huggingface_hub)
+    same_model = [
+        other for other in load_model_index().values()
+        if original_of(other) and not original_of(other).backbone_only
+        and other.metadata.parameters == params
+        and other.name.split('_')[0] == meta.name.split('_')[0]
+    ]
+    same_model = [
+        other.name for other in sorted(
+            same_model,
+            key=lambda other: (bool(original_of(other).hub_repo), other.name))
+    ]
     hint = (f' Converted weights of the same model: {", ".join(same_model)} '
             f"(get_model('{same_model[0]}', pretrained=True))."
             if same_model else '')
@@ -133,11 +153,11 @@ def mirrored(url: str) -> str:
     return (Path(mirror).resolve() / relative).as_uri()
 
 
-def _manual_route(weights: Weights) -> str:
+def _manual_route(weights: Weights, src: str = 'FILE') -> str:
     """How to do by hand what :func:`fetch` does."""
     if weights.source:
         return (f'convert it: python tools/model_converters/'
-                f'{SOURCES[weights.source].tool} FILE DST.pth, then use '
+                f'{SOURCES[weights.source].tool} {src} DST.pth, then use '
                 'pretrained=DST.pth')
     return 'use pretrained=FILE'
 
@@ -193,6 +213,60 @@ def _download(url: str, weights: Weights, folder: Path, progress: bool) -> str:
         raise
 
 
+def _check_model(conversion, weights: Weights, url: str) -> None:
+    """A converted original is the entry's model: its parameter count (a
+    headless trunk's with the entry's 1000-class head, which stays fresh),
+    and a head exactly where the entry has one."""
+    if conversion.backbone_only != weights.backbone_only:
+        has = 'no classification head' if conversion.backbone_only else \
+            f'a {conversion.num_classes}-class head'
+        raise CheckpointError(
+            f'{url} has {has}; {weights.name} is a '
+            f'{"headless trunk" if weights.backbone_only else "classifier"}')
+    params = complexity(
+        stage_specs(
+            resolve_arch(conversion.arch),
+            rounding=conversion.width_rounding),
+        num_classes=conversion.num_classes or _IMAGENET_CLASSES,
+        stem_channels=conversion.stem_channels).params
+    if params != weights.params:
+        raise CheckpointError(
+            f'{url} holds a {conversion.arch_config} (width_rounding='
+            f"'{conversion.width_rounding}', {params} parameters), "
+            f'not the model of {weights.name} ({weights.params} parameters)')
+
+
+def _convert_hub_repo(weights: Weights) -> dict:
+    """The converted checkpoint of a Hub-repo entry, fetched with
+    huggingface_hub (into its own cache) and checked."""
+    from .converters.hf import HubUnreachable, convert_hf_model, read_hf
+    try:
+        conversion, checkpoint, _ = convert_hf_model(read_hf(weights.url))
+    except HubUnreachable as error:
+        repo = weights.url[len(HF_HUB_SCHEME):]
+        raise CheckpointError(
+            f'{weights.url}: {error}. Without network, set HF_ENDPOINT to a '
+            'Hub mirror, or HF_HUB_OFFLINE=1 with the repo in the Hugging '
+            f'Face cache, or {_manual_route(weights, repo)}') from None
+    except (ConversionError, CheckpointError) as error:
+        raise CheckpointError(f'{weights.url}: {error}') from None
+    _check_model(conversion, weights, weights.url)
+    return checkpoint
+
+
+def _convert_file(original: str, url: str, weights: Weights) -> dict:
+    """The converted checkpoint of a downloaded original, checked."""
+    try:
+        conversion, checkpoint = convert_checkpoint(
+            original, weights.source, origin=weights.url)
+    except (ConversionError, CheckpointError) as error:
+        message = str(error).replace(original, url)
+        raise CheckpointError(message if url in message else
+                              f'{url}: {message}') from None
+    _check_model(conversion, weights, url)
+    return checkpoint
+
+
 def fetch(name: str, progress: bool = True) -> str:
     """The path of the cached mmregnet checkpoint of the index entry
     ``name``: downloaded, verified and (for third-party weights) converted
@@ -202,28 +276,14 @@ def fetch(name: str, progress: bool = True) -> str:
     if cached.is_file():
         return str(cached)
     cached.parent.mkdir(parents=True, exist_ok=True)
+    if weights.url.startswith(HF_HUB_SCHEME):
+        atomic_torch_save(_convert_hub_repo(weights), cached)
+        return str(cached)
     url = mirrored(weights.url)
     original = _download(url, weights, cached.parent, progress)
     try:
         if weights.source:
-            try:
-                conversion, checkpoint = convert_checkpoint(
-                    original, weights.source, origin=weights.url)
-            except (ConversionError, CheckpointError) as error:
-                message = str(error).replace(original, url)
-                raise CheckpointError(message if url in message else
-                                      f'{url}: {message}') from None
-            params = complexity(
-                stage_specs(
-                    ARCHS[conversion.arch],
-                    rounding=conversion.width_rounding),
-                num_classes=conversion.num_classes).params
-            if params != weights.params:
-                raise CheckpointError(
-                    f'{url} holds a {conversion.arch} (width_rounding='
-                    f"'{conversion.width_rounding}', {params} parameters), "
-                    f'not the model of {name} ({weights.params} parameters)')
-            atomic_torch_save(checkpoint, cached)
+            atomic_torch_save(_convert_file(original, url, weights), cached)
         else:
             if not weights.hash_prefixes:  # nothing else tells it is whole
                 read_checkpoint(original)

@@ -184,6 +184,56 @@ def pycls_checkpoint(timm_state: dict) -> dict:
         cfg='MODEL:\n  TYPE: regnet\n')
 
 
+# timm's names -> vissl's (inverse of timm's _filter_fn replacements)
+TO_VISSL = [
+    (r'^stem\.conv\.', '_feature_blocks.conv1.stem.0.'),
+    (r'^stem\.bn\.', '_feature_blocks.conv1.stem.1.'),
+    (r'^s(\d)\.b(\d+)\.', lambda m: f'_feature_blocks.res{int(m[1]) + 1}.'
+     f'block{m[1]}-{int(m[2]) - 1}.'),
+    (r'\.conv1\.conv\.', '.f.a.0.'), (r'\.conv1\.bn\.', '.f.a.1.'),
+    (r'\.conv2\.conv\.', '.f.b.0.'), (r'\.conv2\.bn\.', '.f.b.1.'),
+    (r'\.se\.fc1\.', '.f.se.excitation.0.'),
+    (r'\.se\.fc2\.', '.f.se.excitation.2.'),
+    (r'\.conv3\.conv\.', '.f.c.'), (r'\.conv3\.bn\.', '.f.final_bn.'),
+    (r'\.downsample\.conv\.', '.proj.'), (r'\.downsample\.bn\.', '.bn.'),
+]
+SWAV_HEADS = {
+    '0.projection_head.0.weight': torch.zeros(8, 440),
+    '0.prototypes0.weight': torch.zeros(16, 8),
+}
+
+
+def vissl_checkpoint(timm_state: dict, head: bool) -> dict:
+    """A vissl training checkpoint of a timm RegNet's weights: a fine-tuned
+    classifier's (``head``), else a self-supervised trunk's with SwAV's
+    training heads."""
+    trunk, heads = {}, {}
+    for key, value in timm_state.items():
+        if key.startswith('head.fc.'):
+            heads[key.replace('head.fc.', '0.clf.0.')] = value
+            continue
+        for pattern, replacement in TO_VISSL:
+            key = re.sub(pattern, replacement, key)
+        trunk[key] = value
+    if not head:
+        heads = dict(SWAV_HEADS)
+    model = dict(trunk=trunk, heads=heads)
+    return dict(
+        classy_state_dict=dict(base_model=dict(model=model)),
+        phase_idx=0, iteration=1)
+
+
+def save_vissl(model, path):
+    """A fine-tuned classifier as vissl saves it."""
+    torch.save(vissl_checkpoint(model.state_dict(), head=True), path)
+
+
+def save_vissl_trunk(model, path):
+    """A self-supervised trunk as vissl saves it (the model's head is not
+    saved; SwAV's training heads are)."""
+    torch.save(vissl_checkpoint(model.state_dict(), head=False), path)
+
+
 def hub_name(arch: str) -> str:
     return arch.replace('_', '-')
 
@@ -216,6 +266,8 @@ PEERS = {
     'timm': (timm_model, save_timm, timm_stages, 'model.safetensors'),
     # pycls's model computes what timm's does
     'pycls': (timm_model, save_pycls, timm_stages, 'model.pyth'),
+    # vissl's RegNet (classy-vision) computes what timm's does
+    'vissl': (timm_model, save_vissl, timm_stages, 'model.torch'),
 }
 
 

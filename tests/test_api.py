@@ -133,11 +133,11 @@ def test_mmpretrain_model_hub_stays_complete_and_gains_prefixed_names():
         assert result.returncode == 0, result.stderr[-3000:]
         outputs.append(json.loads(result.stdout.strip().splitlines()[-1]))
     baseline, state = outputs
-    # every classifier: our 24 archs and the 90 converted weights (the
+    # every classifier: our 24 archs, the 90 converted weights and 15 SEER (the
     # detectors, *_coco, are mmdet's business)
     ours = {MMPRETRAIN_PREFIX + name for name in mmregnet.list_models()
             if not name.endswith('_coco')}
-    assert len(ours) == 24 + 90
+    assert len(ours) == 24 + 90 + 15  # configs, converted, SEER
     assert set(state['after']) == set(baseline) | ours
     assert len(state['after']) == len(baseline) + len(ours)
     assert state['again'] == state['after']

@@ -1,16 +1,18 @@
 """The model index of converted weights (configs/converted/metafile.yml):
 every entry cites the publisher's own file (the exact URL each publisher
-serves) and accuracy, and its config builds the publisher's model and
-normalises as it does."""
+serves, or Hub repo) and accuracy, and its config builds the publisher's
+model and normalises as it does."""
 import re
 
 import pytest
+import timm
 import torch
 
 from mmregnet.apis import get_model
 from mmregnet.converters import SOURCES
 from mmregnet.converters.mapping import arch_signature
 from mmregnet.design import EXTRA_ARCH_SETTINGS
+from mmregnet.model_index import list_models
 from mmregnet.weights import HASH_IN_FILE_NAME
 from tests.helpers import load_config
 from tests.peers import (CONVERTED, INDEX, TIMM_FILE, TV_WEIGHTS, arch_of,
@@ -63,9 +65,29 @@ TIMM_RESULTS = {
     'regnety_160.lion_in12k_ft_in1k': (85.564, 97.674),
     'regnety_160.deit_in1k': (82.974, 96.502),
 }
+# SEER (vissl's projects/SEER/README.md): ImageNet-1k top-1 of the trunks
+# fine-tuned on it, at 384 px; none for a trunk. transformers' -seer-in1k
+# repos hold the same files (its convert_regnet_to_pytorch.py and
+# convert_regnet_seer_10b_to_pytorch.py read vissl's URLs).
+SEER_TOP1 = {
+    'regnety_32gf': 83.4, 'regnety_64gf': 84.0, 'regnety_128gf': 84.5,
+    'regnety_256gf': 85.2, 'regnety_10b': 85.8,
+}
+# timm's names of the SEER sizes, and of transformers' Hub repos
+SEER_TIMM = {'regnety_32gf': 'regnety_320', 'regnety_64gf': 'regnety_640',
+             'regnety_128gf': 'regnety_1280', 'regnety_256gf': 'regnety_2560'}
+SEER_HF = {'regnety_32gf': '320', 'regnety_64gf': '640',
+           'regnety_128gf': '1280', 'regnety_10b': '10b'}
+SEER_README = ('https://github.com/facebookresearch/vissl/blob/main/'
+               'projects/SEER/README.md')
+SEER = [name for name in CONVERTED
+        if publisher_of(name) in ('vissl', 'transformers')]
 
 
 def published_metrics(name: str) -> dict:
+    if name in SEER:
+        trunk = original_of(name).get('Backbone Only', False)
+        return {} if trunk else {'Top 1 Accuracy': SEER_TOP1[arch_of(name)]}
     if publisher_of(name) == 'torchvision':
         weights = TV_WEIGHTS[original_of(name)['Weights']][1]
         metrics = weights.meta['_metrics']['ImageNet-1K']
@@ -79,13 +101,19 @@ def published_metrics(name: str) -> dict:
 
 def test_converted_weights_of_every_publisher_are_indexed():
     urls = {original_of(name)['Weights'] for name in CONVERTED}
-    assert len(urls) == len(CONVERTED) == 90
+    assert len(urls) == len(CONVERTED) == 90 + 15
     assert set(TV_WEIGHTS) <= urls  # V1, V2, SWAG
     timm_weights = {f'https://huggingface.co/timm/{tag}/resolve/main/'
                     'model.safetensors' for tag in TIMM_RESULTS}
     assert timm_weights <= urls
     pycls = [name for name in CONVERTED if publisher_of(name) == 'pycls']
     assert sorted(map(arch_of, pycls)) == sorted(PYCLS_TOP1)
+    # SEER: vissl's trunks that timm maps and the four fine-tuned files;
+    # transformers' 320, 640, 1280 and 10B repos, trunk and fine-tuned
+    assert sorted(name.split('_3rdparty-')[1] for name in SEER) == sorted(
+        ['seer_ig1b'] * 3 + ['seer-ft_in1k-384px'] * 4 +
+        ['hf-seer_ig1b', 'hf-seer-ft_in1k-384px'] * 4)
+    assert list_models('*seer*') == sorted(SEER)
     # names unique across all metafiles: tests/test_model_index.py
 
 
@@ -93,10 +121,14 @@ def test_converted_weights_of_every_publisher_are_indexed():
 def test_converted_entry_cites_the_original_and_its_config_fits(name):
     meta = INDEX[name]
     publisher = publisher_of(name)
-    assert re.fullmatch(r'regnet[xy]-[0-9.]+[mg]f_3rdparty-[a-z0-9-]+'
-                        r'_in1k(-384px)?', name)
+    assert re.fullmatch(r'regnet[xy]-[0-9.]+(mf|gf|b)_3rdparty-[a-z0-9-]+'
+                        r'_(in1k(-384px)?|ig1b)', name)
     assert meta.weights is None  # not hosted: converted on first use
-    assert f'{publisher}2mmregnet.py' in meta.data['Comment']
+    assert SOURCES[publisher].tool in meta.data['Comment']
+    # a trunk (self-supervised on Instagram-1B) is headless and says so
+    trunk = name.endswith('_ig1b')
+    assert original_of(name).get('Backbone Only', False) == trunk
+    assert ('A headless trunk' in meta.data['Comment']) == trunk
     assert meta.in_collection == 'RegNet-converted'
     (result, ) = meta.results
     assert result.metrics == published_metrics(name)
@@ -149,10 +181,21 @@ def test_original_is_the_file_the_publisher_serves(name):
         assert url in TV_WEIGHTS
         assert re.fullmatch(r'https://download\.pytorch\.org/models/'
                             r'regnet_[xy]_\w+-[0-9a-f]{8}\.pth', url)
-    else:  # the file itself, and its model card
+    elif publisher == 'timm':  # the file itself, and its model card
         assert TIMM_FILE.fullmatch(url)
         assert original['Page'] == \
             f'https://huggingface.co/timm/{timm_tag(name)}'
+    elif publisher == 'vissl':  # the file timm reads for the same weights
+        trunk = original.get('Backbone Only', False)
+        tag = f"{SEER_TIMM[arch_of(name)]}.seer{'' if trunk else '_ft_in1k'}"
+        assert url == timm.models.get_pretrained_cfg(tag).url
+        assert original['Page'] == SEER_README
+    else:  # transformers' Hub repo of the size, and its model card
+        trunk = original.get('Backbone Only', False)
+        repo = (f'facebook/regnet-y-{SEER_HF[arch_of(name)]}-seer'
+                f"{'' if trunk else '-in1k'}")
+        assert url == f'hf-hub:{repo}'
+        assert original['Page'] == f'https://huggingface.co/{repo}'
     # a whole sha256, where stated, agrees with the file name's digits
     if 'SHA256' in original:
         assert re.fullmatch('[0-9a-f]{64}', original['SHA256'])

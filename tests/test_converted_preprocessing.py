@@ -15,6 +15,9 @@ from mmengine.dataset import Compose
 from mmpretrain.registry import MODELS as MMPRETRAIN_MODELS
 from mmpretrain.registry import TRANSFORMS
 from PIL import Image
+from timm.data import IMAGENET_DEFAULT_MEAN, IMAGENET_DEFAULT_STD
+from torchvision import transforms
+from torchvision.transforms import InterpolationMode
 
 from mmregnet.apis import get_model
 from mmregnet.converters import SOURCES
@@ -67,12 +70,34 @@ def pycls_input(image: Path, scale: int = 256, crop: int = 224):
     return torch.from_numpy((im - mean) / std)[None]
 
 
+def seer_transform(name: str):
+    """How the SEER weights are evaluated on ImageNet-1k: a trunk as vissl's
+    linear benchmark tests (short side 256, bilinear, centre crop 224), a
+    fine-tuned one at 384 px as timm's regnety_*.seer_ft_in1k configs say
+    (bicubic, crop_pct 1), both RGB with ImageNet's mean and std."""
+    trunk = original_of(name).get('Backbone Only', False)
+    size, crop, interpolation = (256, 224, 'bilinear') if trunk else \
+        (384, 384, 'bicubic')
+    if not trunk:  # timm's configs of the fine-tuned files agree
+        cfg = timm.models.get_pretrained_cfg('regnety_320.seer_ft_in1k')
+        assert (cfg.input_size, cfg.crop_pct, cfg.interpolation) == \
+            ((3, crop, crop), 1.0, interpolation)
+    return transforms.Compose([
+        transforms.Resize(size, InterpolationMode(interpolation)),
+        transforms.CenterCrop(crop),
+        transforms.ToTensor(),
+        transforms.Normalize(IMAGENET_DEFAULT_MEAN, IMAGENET_DEFAULT_STD),
+    ])
+
+
 def publisher_input(name: str, image: Path) -> torch.Tensor:
     """The input that the publisher of an entry's weights evaluates."""
     if publisher_of(name) == 'pycls':
         return pycls_input(image)
     if publisher_of(name) == 'torchvision':
         transform = TV_WEIGHTS[original_of(name)['Weights']][1].transforms()
+    elif publisher_of(name) in ('vissl', 'transformers'):
+        transform = seer_transform(name)
     else:
         pretrained_cfg = timm.models.get_pretrained_cfg(timm_tag(name))
         transform = timm.data.create_transform(

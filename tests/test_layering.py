@@ -39,8 +39,9 @@ def test_converting_indexing_and_fetching_import_no_host(tmp_path):
         torch.save(model.state_dict(), {str(tmp_path / 'tv.pth')!r})
         convert_file({str(tmp_path / 'tv.pth')!r},
                      {str(tmp_path / 'ours.pth')!r}, 'torchvision')
-        assert len(list_models('*_3rdparty-*')) == 90
+        assert len(list_models('*_3rdparty-*')) == 90 + 15
         weights_of('regnety-1.6gf_3rdparty-pycls_in1k')
+        weights_of('regnety-10b_3rdparty-hf-seer_ig1b')
     """)
     assert 'torch' in loaded
     assert not loaded & set(HOSTS)

@@ -34,8 +34,9 @@ def test_model_index_loads_with_modelindex_and_covers_every_config():
     assert len(names) == len(set(names))
     assert all(name == name.lower() for name in names)
     classifiers = [m.name for m in index.models if is_classifier(m)]
-    # 24 configs, 90 third-party weights (configs/converted/metafile.yml)
-    assert len(classifiers) == 24 + 90
+    # 24 configs, 90 third-party weights and 15 SEER ones
+    # (configs/converted/metafile.yml)
+    assert len(classifiers) == 24 + 90 + 15
     configs = {p.stem for p in (ROOT / 'configs').glob('regnet*_in1k.py')}
     configs |= {p.stem for p in (ROOT / 'configs/converted').glob('*.py')}
     assert set(classifiers) == configs

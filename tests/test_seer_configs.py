@@ -1,16 +1,37 @@
 """configs/seer: the SEER trunk (RegNetY-32GF, RGB input) under a linear
 probe, a fine-tune and Faster R-CNN, each with the recipe its comment cites
-(vissl's benchmark configs) and the backbone-only trunk as its
-``init_cfg``. Built on the meta device (145 M parameters)."""
+(vissl's benchmark configs) and vissl's trunk as its ``init_cfg``: the
+model-index entry ``mmregnet://regnety-32gf_3rdparty-seer_ig1b``, a
+backbone-only checkpoint. Built on the meta device (145 M parameters)."""
 import pytest
 import torch
 from mmengine.config import Config
 
+from mmregnet.model_index import list_models, lookup
+from mmregnet.weights import SCHEME, weights_of
 from tests.peers import ROOT
 
 SEER = ROOT / 'configs/seer'
 TRUNK = dict(type='Pretrained', prefix='backbone.',
-             checkpoint='checkpoints/regnety-32gf_seer.pth')
+             checkpoint=f'{SCHEME}regnety-32gf_3rdparty-seer_ig1b')
+
+
+@pytest.mark.parametrize(
+    'path',
+    sorted(path for path in SEER.rglob('*.py')
+           if path.parent.name != '_base_'),
+    ids=lambda path: path.name)
+def test_every_config_starts_from_an_indexed_trunk_of_its_arch(path):
+    cfg = Config.fromfile(str(path))
+    init_cfg = cfg.model.backbone.init_cfg
+    assert init_cfg.type == 'Pretrained' and init_cfg.prefix == 'backbone.'
+    name = init_cfg.checkpoint[len(SCHEME):]
+    assert init_cfg.checkpoint.startswith(SCHEME)
+    assert name in list_models('*seer*')
+    weights = weights_of(name)
+    assert (weights.source, weights.backbone_only) == ('vissl', True)
+    entry = Config.fromfile(lookup(name).config)
+    assert entry.model.backbone.arch == cfg.model.backbone.arch
 
 
 @pytest.mark.parametrize('name', ['regnety-32gf_seer-linear_in1k',

@@ -2,24 +2,34 @@
 original, generated here with random weights, is served by a mirror on
 127.0.0.1 (``MMREGNET_WEIGHTS_MIRROR``), downloaded, verified, converted and
 cached; ``get_model(name, pretrained=True)`` then predicts what the
-publisher's model does, and a second call needs no network. Each test has a
-``TORCH_HOME`` of its own."""
+publisher's model does, and a second call needs no network. The SEER files
+(vissl's, up to 1.3 G parameters) are played by a small stand-in in their
+layout. Each test has a ``TORCH_HOME`` of its own. (The SEER Hub repos:
+tests/test_hf_hub.py.)"""
 import hashlib
 import urllib.parse
 
 import pytest
 import torch
+from mmengine.runner import CheckpointLoader
 
 import mmregnet
+from mmregnet.design import complexity
 from mmregnet.engine import CheckpointError
 from mmregnet.model_index import is_detector
 from mmregnet.weights import MIRROR_ENV, cache_dir, fetch, weights_of
 from tests.mirror import Mirror
 from tests.peers import one_thread  # noqa: F401 (fixture)
-from tests.peers import INDEX, PEERS, publisher_of, random_model
+from tests.peers import (CONVERTED, INDEX, PEERS, publisher_of, random_model,
+                         save_vissl, save_vissl_trunk)
 
 TOLERANCE = 1e-5
 PYCLS_X200 = 'regnetx-200mf_3rdparty-pycls_in1k'
+SEER_FILES = [name for name in CONVERTED if publisher_of(name) == 'vissl']
+SEER_FT = 'regnety-32gf_3rdparty-seer-ft_in1k-384px'
+SEER_TRUNK = 'regnety-32gf_3rdparty-seer_ig1b'
+# the SEER files' stand-in: timm's RegNetY-400MF, saved as vissl does
+STAND_IN, STAND_IN_ARCH = 'regnety_004', 'regnety_400mf'
 
 
 @pytest.fixture
@@ -45,6 +55,8 @@ def publish(mirror: Mirror,
     a name with its own digits, and the entry's URL is patched to it."""
     source = INDEX[name].data['Converted From']
     build, save, *_ = PEERS[publisher_of(name)]
+    if source.get('Backbone Only'):
+        save = save_vissl_trunk
     peer = random_model(build, peer_name)
     url = source['Weights']
     if own_hash:
@@ -169,22 +181,60 @@ def test_download_cut_midway_leaves_nothing(mirror, monkeypatch):
     assert list(cache_dir().iterdir()) == []
 
 
-@pytest.mark.parametrize('served,error', [
-    ('pycls', 'holds a regnety_200mf .* not the model of ' + PYCLS_X200),
-    ('timm', r'RegNetX-200MF_dds_8gpu\.pyth is not a complete checkpoint'),
-])
-def test_served_file_of_another_model_is_refused(mirror, monkeypatch, served,
-                                                 error):
+@pytest.mark.parametrize('name,served,error', [
     # RegNetY-200MF's file where pycls's RegNetX-200MF should be
-    _, save, *_ = PEERS[served]
-    save(
-        random_model(PEERS[served][0], 'regnety_002'),
-        mirror.place(original_url(PYCLS_X200)))
+    (PYCLS_X200, PEERS['pycls'][1],
+     'holds a regnety_200mf .* not the model of ' + PYCLS_X200),
+    (PYCLS_X200, PEERS['timm'][1],
+     r'RegNetX-200MF_dds_8gpu\.pyth is not a complete checkpoint'),
+    # a trunk where the fine-tuned classifier should be, and the reverse
+    (SEER_FT, save_vissl_trunk,
+     f'has no classification head; {SEER_FT} is a classifier'),
+    (SEER_TRUNK, save_vissl,
+     f'has a 1000-class head; {SEER_TRUNK} is a headless trunk'),
+], ids=['regnety', 'safetensors', 'trunk-for-classifier',
+        'classifier-for-trunk'])
+def test_served_file_of_another_model_is_refused(mirror, monkeypatch, name,
+                                                 served, error):
+    served(
+        random_model(PEERS['timm'][0], 'regnety_002'),
+        mirror.place(original_url(name)))
     with mirror.serve() as root:
         monkeypatch.setenv(MIRROR_ENV, root)
         with pytest.raises(CheckpointError, match=error):
-            fetch(PYCLS_X200)
+            fetch(name)
     assert list(cache_dir().iterdir()) == []
+
+
+@pytest.mark.parametrize('name', SEER_FILES)
+def test_seer_file_resolves_as_mmregnet_location(mirror, monkeypatch, name):
+    """vissl's file (a fine-tuned classifier, or a trunk whose entry says
+    ``Backbone Only``) through the mirror to a converted checkpoint, with a
+    head exactly where the entry has one; the entry's parameter count is
+    the stand-in's here."""
+    peer = publish(mirror, name, STAND_IN, monkeypatch)
+    monkeypatch.setattr(INDEX[name].metadata, 'parameters',
+                        complexity(STAND_IN_ARCH).params)
+    location = f'mmregnet://{name}'
+    with mirror.serve() as root:
+        monkeypatch.setenv(MIRROR_ENV, root)
+        checkpoint = CheckpointLoader.load_checkpoint(location)
+    trunk = weights_of(name).backbone_only
+    assert trunk == name.endswith('_ig1b')
+    assert checkpoint['meta']['backbone_only'] is trunk
+    assert checkpoint['meta']['converted_from']['checkpoint'] == \
+        original_url(name)
+    state = checkpoint['state_dict']
+    assert torch.equal(state['backbone.conv1.weight'], peer.stem.conv.weight)
+    assert torch.equal(state['backbone.layer4.0.se.conv2.weight'],
+                       peer.s4.b1.se.fc2.weight)
+    assert ('head.fc.weight' in state) is not trunk
+    if not trunk:
+        assert torch.equal(state['head.fc.weight'], peer.head.fc.weight)
+    assert [p.name for p in cache_dir().iterdir()] == [f'{name}.pth']
+    # server stopped: from the cache
+    again = CheckpointLoader.load_checkpoint(location)['state_dict']
+    assert all(torch.equal(again[key], state[key]) for key in state)
 
 
 def test_no_network_names_the_url_the_mirror_and_the_converter(
@@ -247,7 +297,8 @@ def test_every_entry_with_weights_resolves_and_hashed_names_are_checked():
         name for name, meta in INDEX.items()
         if meta.weights or 'Converted From' in meta.data
     ]
-    assert len(entries) == 90 + 8 + 25  # converted, mmpretrain's, mmdet's
+    # converted (SEER's 15 among them), mmpretrain's, mmdet's
+    assert len(entries) == 105 + 8 + 25
     for name in entries:
         weights = weights_of(name)
         host = urllib.parse.urlsplit(weights.url).netloc

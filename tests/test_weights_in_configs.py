@@ -1,6 +1,8 @@
-"""``mmregnet://<name>`` checkpoints in configs: every RegNetY detection
-config starts from indexed weights, and mmdet detectors built from them find
-the served weights in their backbone after ``init_weights()``."""
+"""``mmregnet://<name>`` checkpoints in configs: every name a config gives
+is an index entry with weights, every RegNetY detection config starts from
+indexed weights, and mmdet detectors built from them find the served weights
+in their backbone after ``init_weights()``."""
+import re
 from pathlib import Path
 
 import pytest
@@ -17,6 +19,20 @@ from tests.peers import INDEX, pycls_checkpoint, random_model, timm_model
 ROOT = Path(__file__).resolve().parents[1]
 REGNETY_DETECTORS = sorted((ROOT / 'configs/mmdet').glob('*regnety-*.py'))
 Y800 = 'regnety-800mf_3rdparty-pycls_in1k'
+
+
+def test_every_mmregnet_location_in_a_config_is_an_entry_with_weights():
+    named = {
+        name
+        for path in (ROOT / 'configs').rglob('*.py')
+        for name in re.findall(rf"'{SCHEME}([^']+)'", path.read_text())
+    }
+    # the pycls weights of the RegNetY detectors' 8 sizes, and vissl's
+    # trunk of configs/seer
+    assert len(named) == 8 + 1
+    assert 'regnety-32gf_3rdparty-seer_ig1b' in named
+    for name in named:
+        assert weights_of(name).name == name
 
 
 def test_every_regnety_detector_starts_from_indexed_pycls_weights():

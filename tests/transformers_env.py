@@ -26,6 +26,9 @@ ROOT = Path(__file__).resolve().parents[1]
 HF_SIDE = Path(__file__).with_name('hf_side.py')
 REQUIREMENTS = ROOT / 'requirements/transformers.txt'
 CACHE = Path(os.environ.get('XDG_CACHE_HOME', Path.home() / '.cache'))
+#: the exported random model's arch (tiny: three stages)
+STAND_IN_ARCH = dict(
+    depths=[1, 1, 1], widths=[16, 32, 48], group_widths=8, se_ratio=0.25)
 
 
 def install(requirements: Sequence[str], folder: Path, *options) -> Path:
@@ -88,11 +91,13 @@ def run_transformers(jobs: List[dict], folder: Path, tmp_path: Path,
     return torch.load(out, weights_only=True)
 
 
-def exported_random_model(tmp_path: Path):
+def exported_random_model(tmp_path: Path, head: bool = True):
     """A random mmregnet RegNetY of 5 classes exported by mmregnet2hf's code
     to ``tmp_path / 'repo'`` (tests/test_hf_export.py checks such exports
-    against transformers); returns the folder and its logits on
-    :func:`tests.hf_side.fixed_input`."""
+    against transformers), its state dict kept as ``tmp_path / 'ours.pth'``;
+    returns the folder and its logits on :func:`tests.hf_side.fixed_input`.
+    Without ``head``: its backbone alone (a ``RegNetModel``) and the last
+    stage's features."""
     from mmengine.config import Config
 
     from mmregnet.apis import get_model
@@ -103,14 +108,20 @@ def exported_random_model(tmp_path: Path):
         f"""
 _base_ = '{ROOT}/configs/converted/_base_/rgb_in1k.py'
 model = dict(
-    backbone=dict(arch=dict(_delete_=True, depths=[1, 1, 1],
-                            widths=[16, 32, 48], group_widths=8,
-                            se_ratio=0.25)),
+    backbone=dict(arch=dict(_delete_=True, **{STAND_IN_ARCH})),
     head=dict(num_classes=5, in_channels=48, topk=(1, )))
 """, '.py')
     torch.manual_seed(0)
     model = randomise_norms(get_model(config)).eval()
-    torch.save(dict(state_dict=model.state_dict()), tmp_path / 'ours.pth')
+    state_dict = {
+        key: value
+        for key, value in model.state_dict().items()
+        if head or key.startswith('backbone.')
+    }
+    tmp_path.mkdir(parents=True, exist_ok=True)
+    torch.save(dict(state_dict=state_dict), tmp_path / 'ours.pth')
     export_hf(config, tmp_path / 'ours.pth', tmp_path / 'repo')
     with torch.no_grad():
-        return tmp_path / 'repo', model(fixed_input(), mode='tensor')
+        outputs = model(fixed_input(), mode='tensor') if head else \
+            model.backbone(fixed_input())[-1]
+        return tmp_path / 'repo', outputs

@@ -31,13 +31,13 @@ from ..design import (ROUNDING_MODES, AnyNetParams, StageSpec, resolve_arch,
                       stage_specs)
 from ..engine.checkpoint import (CheckpointError, atomic_torch_save,
                                  atomic_write, read_checkpoint)
-from ..model_index import _index_root
+from ..model_index import HF_HUB_SCHEME, _index_root
 from .cli import checkpoint_payload, imagenet_classes, report_backbone_only
 from .mapping import (ARCHS, SOURCES, Arch, Conversion, ConversionError,
                       arch_signature, convert_state_dict, model_shapes)
 
 SOURCE = SOURCES['transformers']
-HUB_SCHEME = 'hf-hub:'
+HUB_SCHEME = HF_HUB_SCHEME
 CONFIG_FILE = 'config.json'
 PREPROCESSOR_FILE = 'preprocessor_config.json'
 SAFETENSORS_FILE = 'model.safetensors'
@@ -101,6 +101,11 @@ def read_hf_folder(folder) -> HFModel:
     return HFModel(config, state_dict, preprocessor, str(folder))
 
 
+class HubUnreachable(ConversionError):
+    """A Hub repo's file that can be neither downloaded nor read from the
+    Hugging Face cache."""
+
+
 def fetch_hf_repo(repo_id: str, revision: Optional[str] = None) -> Path:
     """The local snapshot folder of the Hub repo ``repo_id``: its config,
     preprocessing and weights (the first of :data:`WEIGHT_FILES` it has),
@@ -119,13 +124,13 @@ def fetch_hf_repo(repo_id: str, revision: Optional[str] = None) -> Path:
             return None
         except Exception as error:  # noqa: B902 (the hub's many errors)
             reason = str(error).strip().splitlines()[0]
-            raise ConversionError(f'cannot fetch {name} of the Hub repo '
-                                  f'{repo_id}: {reason}') from None
+            raise HubUnreachable(f'cannot fetch {name} of the Hub repo '
+                                 f'{repo_id}: {reason}') from None
 
     config = download(CONFIG_FILE)
     if config is None:
-        raise ConversionError(f'the Hub repo {repo_id} has no {CONFIG_FILE}, '
-                              'or none is reachable (offline and not cached)')
+        raise HubUnreachable(f'the Hub repo {repo_id} has no {CONFIG_FILE}, '
+                             'or none is reachable (offline and not cached)')
     download(PREPROCESSOR_FILE)
     for name in WEIGHT_FILES:
         index = download(name)
