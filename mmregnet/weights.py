@@ -5,7 +5,9 @@ mmregnet checkpoint.
 
 ``mmregnet://<model name>`` is a checkpoint location for mmengine's
 ``CheckpointLoader`` (``load_from``, ``init_cfg=dict(type='Pretrained',
-checkpoint=...)``, ``get_model(..., pretrained=...)``) that resolves here.
+checkpoint=...)``, ``get_model(..., pretrained=...)``) that resolves here
+(:func:`load_from_mmregnet`, installed by
+:mod:`mmregnet.engine.registration`).
 
 - Cache: ``$TORCH_HOME/hub/checkpoints/mmregnet/`` (torch.hub's folder,
   ``~/.cache/torch`` by default): a converted entry as ``<name>.pth``, a
@@ -33,14 +35,13 @@ from typing import NamedTuple, Optional, Tuple
 
 import torch
 from mmengine.dist import get_dist_info
-from mmengine.runner.checkpoint import CheckpointLoader
 from torch.hub import tqdm
 
 from .converters import SOURCES, ConversionError, convert_checkpoint
 from .converters.mapping import ARCHS
 from .design import complexity, stage_specs
-from .engine.checkpoint import (CheckpointError, atomic_torch_save,
-                                read_checkpoint, remember_loaded)
+from .fileio import (CheckpointError, atomic_torch_save, read_checkpoint,
+                     remember_loaded)
 from .model_index import load_model_index, lookup, original_of
 
 SCHEME = 'mmregnet://'
@@ -263,6 +264,3 @@ def load_from_mmregnet(filename: str, map_location=None):
         if rank > 0:
             path = fetch(name)
     return remember_loaded(read_checkpoint(path, map_location), filename)
-
-
-CheckpointLoader.register_scheme(SCHEME, load_from_mmregnet, force=True)

@@ -9,7 +9,6 @@ import sys
 from mmengine.evaluator import DumpResults
 from mmengine.runner import Runner
 
-import mmregnet.weights  # noqa: F401  (mmregnet://<name> checkpoints)
 from mmregnet.deploy.int8_runtime import ARTIFACT_EXT, Int8Model
 from mmregnet.engine import (CheckpointError, ConfigError,
                              DatasetNotFoundError, DetectionStackMissing,

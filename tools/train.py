@@ -4,7 +4,6 @@ import argparse
 import os.path as osp
 import sys
 
-import mmregnet.weights  # noqa: F401  (mmregnet://<name> checkpoints)
 from mmregnet.engine import (CheckpointError, ConfigError,
                              DatasetNotFoundError, DetectionStackMissing,
                              add_runner_args, build_runner,

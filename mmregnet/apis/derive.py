@@ -14,8 +14,8 @@ from typing import Any, Dict, Optional, Sequence
 from mmengine.config import Config
 
 from ..design import ArchLike, stage_specs
-from ..engine import atomic_write
 from ..engine.config import read_config
+from ..fileio import atomic_write
 
 #: pipeline transform keys holding image sizes (mmpretrain and mmdet)
 SIZE_KEYS = ('scale', 'scales', 'crop_size', 'img_scale')

@@ -9,8 +9,7 @@ import sys
 from typing import List, Mapping, NamedTuple, Optional, Tuple
 
 from ..design import complexity, stage_specs
-from ..engine.checkpoint import (CheckpointError, atomic_torch_save,
-                                 read_checkpoint)
+from ..fileio import CheckpointError, atomic_torch_save, read_checkpoint
 from ..model_index import load_model_index, original_of
 from ..version import __version__
 from .mapping import (ARCHS, SOURCES, VISSL_TRAINING_HEADS, Conversion,

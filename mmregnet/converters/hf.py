@@ -29,8 +29,8 @@ import torch
 
 from ..design import (ROUNDING_MODES, AnyNetParams, StageSpec, resolve_arch,
                       stage_specs)
-from ..engine.checkpoint import (CheckpointError, atomic_torch_save,
-                                 atomic_write, read_checkpoint)
+from ..fileio import (CheckpointError, atomic_torch_save, atomic_write,
+                      read_checkpoint)
 from ..model_index import _index_root
 from .cli import checkpoint_payload, imagenet_classes, report_backbone_only
 from .mapping import (ARCHS, SOURCES, Arch, Conversion, ConversionError,

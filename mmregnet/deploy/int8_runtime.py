@@ -21,7 +21,7 @@ import torch.nn.functional as F
 from mmengine.config import Config
 from mmengine.model import BaseModel
 
-from ..engine import atomic_write
+from ..fileio import atomic_write
 from ..registry import MODELS
 
 #: the file extension of an int8 artifact
