@@ -1,7 +1,6 @@
 """The design space: widths, stages, validation and analytic complexity."""
 import pytest
 
-from mmregnet import design
 from mmregnet.design import (ARCH_SETTINGS, EXTRA_ARCH_SETTINGS, NAMED_ARCHS,
                              RegNetParams, complexity, quantized_block_widths,
                              resolve_arch, stage_specs)
@@ -191,22 +190,6 @@ def test_unknown_arch_lists_close_matches_and_all_names():
 def test_unknown_rounding_names_the_modes():
     with pytest.raises(ValueError, match="'pycls', 'torchvision'"):
         stage_specs('regnetx_400mf', rounding='timm')
-
-
-def test_design_module_is_torch_free():
-    import ast
-    import inspect
-    tree = ast.parse(inspect.getsource(design))
-    imported = {
-        alias.name.split('.')[0]
-        for node in ast.walk(tree) if isinstance(node, ast.Import)
-        for alias in node.names
-    } | {
-        node.module.split('.')[0]
-        for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)
-    }
-    assert imported <= {'dataclasses', 'decimal', 'difflib', 'math',
-                        'random', 'typing', 'warnings'}
 
 
 def test_params_are_hashable_and_frozen():
