@@ -28,7 +28,12 @@ def main():
     if '://' not in args.checkpoint and not osp.isfile(args.checkpoint):
         sys.exit(f'error: no such checkpoint: {args.checkpoint}')
     try:
-        cfg = load_runner_config(args)
+        cfg = load_runner_config(
+            args.config,
+            cfg_options=args.cfg_options,
+            work_dir=args.work_dir,
+            launcher=args.launcher,
+            local_rank=args.local_rank)
     except (ConfigError, DetectionStackMissing) as error:
         sys.exit(f'error: {error}')
     if args.checkpoint.endswith(ARTIFACT_EXT):

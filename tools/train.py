@@ -67,7 +67,12 @@ def merge_args(cfg, args):
 def main():
     args = parse_args()
     try:
-        cfg = load_runner_config(args)
+        cfg = load_runner_config(
+            args.config,
+            cfg_options=args.cfg_options,
+            work_dir=args.work_dir,
+            launcher=args.launcher,
+            local_rank=args.local_rank)
     except (ConfigError, DetectionStackMissing) as error:
         sys.exit(f'error: {error}')
     cfg = merge_args(cfg, args)

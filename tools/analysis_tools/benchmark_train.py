@@ -107,12 +107,13 @@ def check_classification(cfg: Config) -> None:
             'images\' boxes, which synthetic data cannot stand in for')
 
 
-def benchmark_config(args) -> Config:
+def benchmark_config(args, work_dir: str) -> Config:
     """The Runner config of ``tools/train.py CONFIG [--amp] [--compile]``
-    on synthetic data: one epoch of ``warmup + iters`` iterations, no
-    validation, no PreciseBN."""
-    cfg = configure_speed(
-        load_runner_config(args), amp=args.amp, compile=args.compile)
+    (writing to ``work_dir``) on synthetic data: one epoch of
+    ``warmup + iters`` iterations, no validation, no PreciseBN."""
+    cfg = load_runner_config(
+        args.config, cfg_options=args.cfg_options, work_dir=work_dir)
+    cfg = configure_speed(cfg, amp=args.amp, compile=args.compile)
     check_classification(cfg)
     loader = cfg.train_dataloader
     size = args.input_size or crop_size(loader.dataset.pipeline)
@@ -305,13 +306,11 @@ def parse_args(argv=None):
                      f'{args.blocks}')
     if not Path(args.config).is_file():
         parser.error(f'no such config: {args.config}')
-    args.launcher, args.local_rank = 'none', 0
     return args
 
 
 def run(args, work_dir: str) -> dict:
-    args.work_dir = work_dir
-    cfg = benchmark_config(args)
+    cfg = benchmark_config(args, work_dir)
     runner = Runner.from_cfg(cfg)
     batch = cfg.train_dataloader.batch_size
     size = cfg.train_dataloader.dataset.size
@@ -328,10 +327,9 @@ def run(args, work_dir: str) -> dict:
     load_average_start = os.getloadavg()
     runner.train()
     cases = hook.cases
-    env = benchmarking.environment(argparse.Namespace(
+    env = benchmarking.environment(
         device=device, dtype=autocast_dtype(runner) or torch.float32,
-        input_size=size,
-        timer='wall', stat='median'))
+        input_size=size, timer='wall', stat='median')
     env.update(cpu_description(), load_average_start=load_average_start,
                config=args.config, batch_size=batch,
                amp=args.amp, compile=args.compile, iters=args.iters,
