@@ -37,9 +37,8 @@ import torch
 from mmengine.dist import get_dist_info
 from torch.hub import tqdm
 
-from .converters import SOURCES, ConversionError, convert_checkpoint
-from .converters.mapping import ARCHS
-from .design import complexity, stage_specs
+from .converters import (SOURCES, ConversionError, convert_checkpoint,
+                         publisher_of)
 from .fileio import (CheckpointError, atomic_torch_save, read_checkpoint,
                      remember_loaded)
 from .model_index import load_model_index, lookup, original_of
@@ -90,12 +89,8 @@ def weights_of(name: str) -> Weights:
     params = meta.metadata.parameters
     original = original_of(meta)
     if original:
-        (source, ) = [
-            source.name for source in SOURCES.values()
-            if source.code == original.code
-        ]
-        return Weights(meta.name, original.url, original.sha256, source,
-                       params)
+        return Weights(meta.name, original.url, original.sha256,
+                       publisher_of(original.code).name, params)
     if meta.weights:
         return Weights(meta.name, meta.weights, meta.data.get('SHA256'), None,
                        params)
@@ -214,16 +209,12 @@ def fetch(name: str, progress: bool = True) -> str:
                 message = str(error).replace(original, url)
                 raise CheckpointError(message if url in message else
                                       f'{url}: {message}') from None
-            params = complexity(
-                stage_specs(
-                    ARCHS[conversion.arch],
-                    rounding=conversion.width_rounding),
-                num_classes=conversion.num_classes).params
-            if params != weights.params:
+            if conversion.params != weights.params:
                 raise CheckpointError(
                     f'{url} holds a {conversion.arch} (width_rounding='
-                    f"'{conversion.width_rounding}', {params} parameters), "
-                    f'not the model of {name} ({weights.params} parameters)')
+                    f"'{conversion.width_rounding}', {conversion.params} "
+                    f'parameters), not the model of {name} ({weights.params} '
+                    'parameters)')
             atomic_torch_save(checkpoint, cached)
         else:
             if not weights.hash_prefixes:  # nothing else tells it is whole

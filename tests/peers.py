@@ -20,7 +20,9 @@ import torchvision.models as tvm
 from safetensors.torch import save_file
 from torchvision.models import regnet as tv_regnet
 
-from mmregnet.converters import ARCHS, SOURCES, main
+from mmregnet import converters
+from mmregnet.converters import main
+from mmregnet.design import NAMED_ARCHS
 from mmregnet.model_index import load_model_index
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -184,6 +186,43 @@ def pycls_checkpoint(timm_state: dict) -> dict:
         cfg='MODEL:\n  TYPE: regnet\n')
 
 
+# timm's names -> vissl's (inverse of timm's _filter_fn replacements)
+TO_VISSL = [
+    (r'^stem\.conv\.', '_feature_blocks.conv1.stem.0.'),
+    (r'^stem\.bn\.', '_feature_blocks.conv1.stem.1.'),
+    (r'^s(\d)\.b(\d+)\.', lambda m: f'_feature_blocks.res{int(m[1]) + 1}.'
+     f'block{m[1]}-{int(m[2]) - 1}.'),
+    (r'\.conv1\.conv\.', '.f.a.0.'), (r'\.conv1\.bn\.', '.f.a.1.'),
+    (r'\.conv2\.conv\.', '.f.b.0.'), (r'\.conv2\.bn\.', '.f.b.1.'),
+    (r'\.se\.fc1\.', '.f.se.excitation.0.'),
+    (r'\.se\.fc2\.', '.f.se.excitation.2.'),
+    (r'\.conv3\.conv\.', '.f.c.'), (r'\.conv3\.bn\.', '.f.final_bn.'),
+    (r'\.downsample\.conv\.', '.proj.'), (r'\.downsample\.bn\.', '.bn.'),
+]
+SWAV_HEADS = {
+    '0.projection_head.0.weight': torch.zeros(8, 440),
+    '0.prototypes0.weight': torch.zeros(16, 8),
+}
+
+
+def vissl_checkpoint(timm_state: dict, head: bool) -> dict:
+    """A vissl training checkpoint of a timm RegNet's weights."""
+    trunk, heads = {}, {}
+    for key, value in timm_state.items():
+        if key.startswith('head.fc.'):
+            heads[key.replace('head.fc.', '0.clf.0.')] = value
+            continue
+        for pattern, replacement in TO_VISSL:
+            key = re.sub(pattern, replacement, key)
+        trunk[key] = value
+    if not head:
+        heads = dict(SWAV_HEADS)
+    model = dict(trunk=trunk, heads=heads)
+    return dict(
+        classy_state_dict=dict(base_model=dict(model=model)),
+        phase_idx=0, iteration=1)
+
+
 def hub_name(arch: str) -> str:
     return arch.replace('_', '-')
 
@@ -230,7 +269,6 @@ def converted_peer(peer, publisher: str, tmp_path) -> dict:
 
 
 # the index entries of converted weights -------------------------------------
-PUBLISHERS = {source.code: name for name, source in SOURCES.items()}
 TIMM_FILE = re.compile(r'https://huggingface\.co/timm/(?P<tag>[a-z0-9_]+\.'
                        r'[a-z0-9_]+)/resolve/main/model\.safetensors')
 
@@ -240,7 +278,7 @@ def original_of(name: str) -> dict:
 
 
 def publisher_of(name: str) -> str:
-    return PUBLISHERS[original_of(name)['Code']]
+    return converters.publisher_of(original_of(name)['Code']).name
 
 
 def timm_tag(name: str) -> str:
@@ -251,7 +289,7 @@ def timm_tag(name: str) -> str:
 def arch_of(name: str) -> str:
     """Our arch of an entry named ``<arch>_3rdparty-...``."""
     (arch, ) = [
-        arch for arch in ARCHS if name.startswith(hub_name(arch) + '_')
+        arch for arch in NAMED_ARCHS if name.startswith(hub_name(arch) + '_')
     ]
     return arch
 

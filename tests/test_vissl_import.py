@@ -6,7 +6,6 @@ whose features and logits equal timm's (fp32, 1e-5). A trunk without a
 classification head (a self-supervised one, with SwAV's training heads
 left out) becomes a backbone-only checkpoint that a detector's
 ``init_cfg`` and ``get_model`` fill the backbone from."""
-import re
 
 import pytest
 import torch
@@ -17,44 +16,10 @@ from mmregnet.apis import get_model
 from mmregnet.converters import main
 from tests.helpers import mmengine_log
 from tests.peers import one_thread  # noqa: F401 (fixture)
-from tests.peers import ROOT, converted_config, random_model, timm_model
+from tests.peers import (ROOT, SWAV_HEADS, converted_config, random_model,
+                         timm_model, vissl_checkpoint)
 
 TOLERANCE = 1e-5
-# timm's names -> vissl's (inverse of timm's _filter_fn replacements)
-TO_VISSL = [
-    (r'^stem\.conv\.', '_feature_blocks.conv1.stem.0.'),
-    (r'^stem\.bn\.', '_feature_blocks.conv1.stem.1.'),
-    (r'^s(\d)\.b(\d+)\.', lambda m: f'_feature_blocks.res{int(m[1]) + 1}.'
-     f'block{m[1]}-{int(m[2]) - 1}.'),
-    (r'\.conv1\.conv\.', '.f.a.0.'), (r'\.conv1\.bn\.', '.f.a.1.'),
-    (r'\.conv2\.conv\.', '.f.b.0.'), (r'\.conv2\.bn\.', '.f.b.1.'),
-    (r'\.se\.fc1\.', '.f.se.excitation.0.'),
-    (r'\.se\.fc2\.', '.f.se.excitation.2.'),
-    (r'\.conv3\.conv\.', '.f.c.'), (r'\.conv3\.bn\.', '.f.final_bn.'),
-    (r'\.downsample\.conv\.', '.proj.'), (r'\.downsample\.bn\.', '.bn.'),
-]
-SWAV_HEADS = {
-    '0.projection_head.0.weight': torch.zeros(8, 440),
-    '0.prototypes0.weight': torch.zeros(16, 8),
-}
-
-
-def vissl_checkpoint(timm_state: dict, head: bool) -> dict:
-    """A vissl training checkpoint of a timm RegNet's weights."""
-    trunk, heads = {}, {}
-    for key, value in timm_state.items():
-        if key.startswith('head.fc.'):
-            heads[key.replace('head.fc.', '0.clf.0.')] = value
-            continue
-        for pattern, replacement in TO_VISSL:
-            key = re.sub(pattern, replacement, key)
-        trunk[key] = value
-    if not head:
-        heads = dict(SWAV_HEADS)
-    model = dict(trunk=trunk, heads=heads)
-    return dict(
-        classy_state_dict=dict(base_model=dict(model=model)),
-        phase_idx=0, iteration=1)
 
 
 def test_generated_checkpoint_has_the_layout_timm_documents():
