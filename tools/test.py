@@ -38,12 +38,9 @@ def main():
         sys.exit(f'error: {error}')
     if args.checkpoint.endswith(ARTIFACT_EXT):
         try:
-            runtime = Int8Model.load(args.checkpoint)  # clear error if not
+            Int8Model.load_classifier(args.checkpoint)  # clear error if not
         except (ImportError, ValueError) as error:
             sys.exit(f'error: {error}')
-        if runtime.metadata['tuple_output']:
-            sys.exit(f'error: {args.checkpoint} holds a backbone (feature '
-                     'maps out); tools/test.py evaluates int8 classifiers')
         if args.launcher != 'none':
             sys.exit('error: an int8 artifact is evaluated in one process '
                      '(onnxruntime, CPU): drop --launcher '

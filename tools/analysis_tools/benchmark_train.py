@@ -54,6 +54,7 @@ from mmregnet import benchmarking
 from mmregnet.engine import (CPUBF16OptimWrapper, atomic_write,
                              configure_speed, load_runner_config,
                              native_bf16_feature)
+from mmregnet.engine.config import crop_size as square_crop
 
 
 class SyntheticImages(Dataset):
@@ -84,14 +85,11 @@ class SyntheticImages(Dataset):
 
 
 def crop_size(pipeline: list) -> int:
-    """The side of the training images: the last ``crop_size`` or ``scale``
-    of ``pipeline`` (e.g. ``RandomResizedCrop(scale=224)`` -> 224)."""
-    for transform in reversed(pipeline):
-        size = transform.get('crop_size', transform.get('scale'))
-        if isinstance(size, int):
-            return size
-        if isinstance(size, (tuple, list)) and len(set(size)) == 1:
-            return size[0]
+    """The side of the training images: the pipeline's square crop
+    (:func:`mmregnet.engine.config.crop_size`)."""
+    size = square_crop(pipeline)
+    if size is not None:
+        return size
     raise ValueError(
         'found no square crop_size or scale in the train pipeline '
         f'({[t.get("type") for t in pipeline]}); pass --input-size')
