@@ -13,7 +13,8 @@ from mmregnet.deploy.int8_runtime import ARTIFACT_EXT, Int8Model
 from mmregnet.engine import (CheckpointError, ConfigError,
                              DatasetNotFoundError, DetectionStackMissing,
                              add_runner_args, check_dataset_paths,
-                             init_cpu_distributed, load_runner_config)
+                             init_cpu_distributed, load_runner_config,
+                             runner_options)
 from mmregnet.models import exact_loading
 
 
@@ -28,12 +29,7 @@ def main():
     if '://' not in args.checkpoint and not osp.isfile(args.checkpoint):
         sys.exit(f'error: no such checkpoint: {args.checkpoint}')
     try:
-        cfg = load_runner_config(
-            args.config,
-            cfg_options=args.cfg_options,
-            work_dir=args.work_dir,
-            launcher=args.launcher,
-            local_rank=args.local_rank)
+        cfg = load_runner_config(args.config, **runner_options(args))
     except (ConfigError, DetectionStackMissing) as error:
         sys.exit(f'error: {error}')
     if args.checkpoint.endswith(ARTIFACT_EXT):

@@ -15,7 +15,8 @@ from .config import (ConfigError, DetectionStackMissing, check_detection_stack,
 from .data_check import DatasetNotFoundError, check_dataset_paths
 from .fsdp import (FSDP_STRATEGY, RegNetFSDPStrategy, build_runner,
                    configure_fsdp, regnet_wrap_policy, wrap_units)
-from .launch import add_runner_args, init_cpu_distributed, load_runner_config
+from .launch import (add_runner_args, init_cpu_distributed, load_runner_config,
+                     runner_options)
 from .registration import register_in_mmengine
 from .speed import (ChannelsLastHook, CPUBF16OptimWrapper, configure_speed,
                     native_bf16_feature)
@@ -28,8 +29,8 @@ __all__ = [
     'to_plain_data', 'ConfigError', 'DetectionStackMissing',
     'check_detection_stack', 'read_config', 'DatasetNotFoundError',
     'check_dataset_paths', 'init_cpu_distributed', 'add_runner_args',
-    'load_runner_config', 'ChannelsLastHook', 'CPUBF16OptimWrapper',
-    'configure_speed', 'native_bf16_feature', 'FSDP_STRATEGY',
-    'RegNetFSDPStrategy', 'build_runner', 'configure_fsdp',
+    'load_runner_config', 'runner_options', 'ChannelsLastHook',
+    'CPUBF16OptimWrapper', 'configure_speed', 'native_bf16_feature',
+    'FSDP_STRATEGY', 'RegNetFSDPStrategy', 'build_runner', 'configure_fsdp',
     'regnet_wrap_policy', 'wrap_units', 'register_in_mmengine'
 ]

@@ -12,6 +12,10 @@ from mmengine.config import Config, DictAction
 from ..model_index import is_detector
 from .config import check_detection_stack, read_config
 
+#: the keyword parameters of :func:`load_runner_config` that
+#: :func:`add_runner_args` gives the tools as options
+RUNNER_OPTIONS = ('cfg_options', 'work_dir', 'launcher', 'local_rank')
+
 
 def init_cpu_distributed(cfg) -> bool:
     """Start a gloo process group for ``launcher='pytorch'`` without CUDA.
@@ -47,6 +51,12 @@ def add_runner_args(parser: argparse.ArgumentParser) -> None:
         default='none',
         help='job launcher')
     parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
+
+
+def runner_options(args: argparse.Namespace) -> dict:
+    """The options :func:`add_runner_args` added to a parser, from its
+    parsed ``args``, as :func:`load_runner_config`'s keyword parameters."""
+    return {name: getattr(args, name) for name in RUNNER_OPTIONS}
 
 
 def load_runner_config(config: str,
