@@ -23,8 +23,10 @@ never in mmengine's or a host's.
 ``mmregnet`` scope (every registry's ``locations`` import
 :mod:`mmregnet.engine`), so a config that builds ``mmregnet.RegNet`` in
 mmpretrain or mmdet gets it before ``init_cfg``, ``load_from`` or
-``--resume`` load a checkpoint. Importing the backend alone
-(:mod:`mmregnet.models`) changes nothing in mmengine.
+``--resume`` load a checkpoint. Importing the backbone alone
+(:mod:`mmregnet.models`) changes nothing in mmengine: a ``RegNet`` built in
+Python and loaded with mmengine's ``load_checkpoint`` gets these loaders
+once :mod:`mmregnet.engine` is imported.
 """
 from mmengine.fileio import register_backend
 from mmengine.runner import checkpoint as mmengine_checkpoint
