@@ -7,31 +7,25 @@ first use. The types that configs name ``mmregnet.<Type>`` (``RegNet``,
 also on first use.
 """
 from .design import ARCH_SETTINGS, RegNetParams, complexity, stage_specs
+from .lazy import lazy_names
 from .version import __version__
 
-_API = ('list_models', 'get_model', 'inference_model')
-#: the registered types, by the subpackage that registers them
-_TYPES = {
-    'RegNet': 'models',
-    'Int8Classifier': 'models',
-    'PortableCheckpointHook': 'engine',
-    'ChannelsLastHook': 'engine',
-    'CPUBF16OptimWrapper': 'engine',
-    'RegNetFSDPStrategy': 'engine',
-    'TopBoxAccuracy': 'evaluation',
+#: the model-zoo API, and the registered types by the subpackage that
+#: registers them
+_LAZY = {
+    **dict.fromkeys(('list_models', 'get_model', 'inference_model'),
+                    '.apis'),
+    'RegNet': '.models',
+    'Int8Classifier': '.models',
+    'PortableCheckpointHook': '.engine',
+    'ChannelsLastHook': '.engine',
+    'CPUBF16OptimWrapper': '.engine',
+    'RegNetFSDPStrategy': '.engine',
+    'TopBoxAccuracy': '.evaluation',
 }
-
-
-def __getattr__(name):
-    if name in _API or name in _TYPES:
-        import importlib
-        package = importlib.import_module(
-            f'.{_TYPES.get(name, "apis")}', __name__)
-        return getattr(package, name)
-    raise AttributeError(f'module {__name__!r} has no attribute {name!r}')
-
+__getattr__ = lazy_names(__name__, _LAZY)
 
 __all__ = [
     '__version__', 'ARCH_SETTINGS', 'RegNetParams', 'complexity',
-    'stage_specs', *_API, *_TYPES
+    'stage_specs', *_LAZY
 ]

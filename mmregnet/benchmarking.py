@@ -242,21 +242,23 @@ def gemm_gflops(device, dtype, timer: Timer, n: int = 2048) -> float:
     return 2 * n**3 / best / 1e9
 
 
-def environment(args) -> Dict:
-    """The facts a measurement depends on; ``args`` has ``device``,
-    ``dtype``, ``input_size``, ``timer`` and ``stat``."""
+def environment(device: torch.device, dtype: torch.dtype, input_size,
+                timer: str, stat: str) -> Dict:
+    """The facts a measurement depends on: the machine's, and the
+    measurement's ``device``, ``dtype``, ``input_size``, ``timer`` and
+    ``stat``."""
     env = dict(
         torch=torch.__version__,
         threads=torch.get_num_threads(),
         nproc=os.cpu_count(),
         cpu=cpu_name(),
         load_average=os.getloadavg(),
-        device=str(args.device),
-        dtype=str(args.dtype).replace('torch.', ''),
-        input_size=args.input_size,
-        timer=args.timer,
-        stat=args.stat)
-    if args.device.type == 'cuda':
+        device=str(device),
+        dtype=str(dtype).replace('torch.', ''),
+        input_size=input_size,
+        timer=timer,
+        stat=stat)
+    if device.type == 'cuda':
         env['gpu'] = torch.cuda.get_device_name()
     return env
 

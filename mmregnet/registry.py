@@ -6,6 +6,13 @@ lookup of the ``mmregnet`` scope, and ``locations`` imports the modules that
 register into it, so neither ``custom_imports`` nor an explicit import is
 needed. Nothing is registered into the hosts' own registries, which already
 hold a ``RegNet`` of their own.
+
+Every registry's ``locations`` include :mod:`mmregnet.engine`, whose import
+installs mmregnet's checkpoint loaders (``mmregnet://``, one-line errors,
+exact loading) and file backend in mmengine
+(:mod:`mmregnet.engine.registration`, the one place that changes mmengine):
+a config that uses the scope has them before it loads a checkpoint. This
+module itself only creates the registries.
 """
 from mmengine.registry import HOOKS as MMENGINE_HOOKS
 from mmengine.registry import METRICS as MMENGINE_METRICS
@@ -18,8 +25,10 @@ MODELS = Registry(
     'model',
     parent=MMENGINE_MODELS,
     scope='mmregnet',
-    # mmregnet.weights: the mmregnet:// checkpoints of backbones' init_cfg
-    locations=['mmregnet.models', 'mmregnet.deploy', 'mmregnet.weights'])
+    # mmregnet.engine: the checkpoint loaders of backbones' init_cfg
+    locations=[
+        'mmregnet.models', 'mmregnet.deploy.int8_runtime', 'mmregnet.engine'
+    ])
 HOOKS = Registry(
     'hook',
     parent=MMENGINE_HOOKS,
@@ -29,7 +38,7 @@ METRICS = Registry(
     'metric',
     parent=MMENGINE_METRICS,
     scope='mmregnet',
-    locations=['mmregnet.evaluation'])
+    locations=['mmregnet.evaluation', 'mmregnet.engine'])
 OPTIM_WRAPPERS = Registry(
     'optim_wrapper',
     parent=MMENGINE_OPTIM_WRAPPERS,

@@ -5,7 +5,9 @@ mmregnet checkpoint.
 
 ``mmregnet://<model name>`` is a checkpoint location for mmengine's
 ``CheckpointLoader`` (``load_from``, ``init_cfg=dict(type='Pretrained',
-checkpoint=...)``, ``get_model(..., pretrained=...)``) that resolves here.
+checkpoint=...)``, ``get_model(..., pretrained=...)``) that resolves here
+(:func:`load_from_mmregnet`, installed by
+:mod:`mmregnet.engine.registration`).
 
 - Cache: ``$TORCH_HOME/hub/checkpoints/mmregnet/`` (torch.hub's folder,
   ``~/.cache/torch`` by default): a converted entry as ``<name>.pth``, a
@@ -29,6 +31,7 @@ checkpoint=...)``, ``get_model(..., pretrained=...)``) that resolves here.
   count), headless where the entry says ``Backbone Only`` and with a head
   otherwise; files without a published digest are verified this way.
 """
+import dataclasses
 import hashlib
 import http.client
 import os
@@ -42,13 +45,13 @@ from typing import NamedTuple, Optional, Tuple
 
 import torch
 from mmengine.dist import get_dist_info
-from mmengine.runner.checkpoint import CheckpointLoader
 from torch.hub import tqdm
 
-from .converters import SOURCES, ConversionError, convert_checkpoint
-from .design import complexity, resolve_arch, stage_specs
-from .engine.checkpoint import (CheckpointError, atomic_torch_save,
-                                read_checkpoint, remember_loaded)
+from .converters import (SOURCES, ConversionError, convert_checkpoint,
+                         publisher_of)
+from .converters.mapping import IMAGENET_CLASSES
+from .fileio import (CheckpointError, atomic_torch_save, read_checkpoint,
+                     remember_loaded)
 from .model_index import HF_HUB_SCHEME, load_model_index, lookup, original_of
 
 SCHEME = 'mmregnet://'
@@ -56,8 +59,6 @@ MIRROR_ENV = 'MMREGNET_WEIGHTS_MIRROR'
 #: torch.hub's convention: ``<name>-<first sha256 hex digits>.<ext>``
 HASH_IN_FILE_NAME = re.compile(r'-(?P<digits>[0-9a-f]{8,64})\.[A-Za-z]+$')
 _CHUNK = 1 << 20
-#: the head of every classifier entry; a trunk's entry has it fresh
-_IMAGENET_CLASSES = 1000
 _TIMEOUT_S = 60
 
 
@@ -100,12 +101,9 @@ def weights_of(name: str) -> Weights:
     params = meta.metadata.parameters
     original = original_of(meta)
     if original:
-        (source, ) = [
-            source.name for source in SOURCES.values()
-            if source.code == original.code
-        ]
-        return Weights(meta.name, original.url, original.sha256, source,
-                       params, original.backbone_only)
+        return Weights(meta.name, original.url, original.sha256,
+                       publisher_of(original.code).name, params,
+                       original.backbone_only)
     if meta.weights:
         return Weights(meta.name, meta.weights, meta.data.get('SHA256'), None,
                        params)
@@ -223,12 +221,9 @@ def _check_model(conversion, weights: Weights, url: str) -> None:
         raise CheckpointError(
             f'{url} has {has}; {weights.name} is a '
             f'{"headless trunk" if weights.backbone_only else "classifier"}')
-    params = complexity(
-        stage_specs(
-            resolve_arch(conversion.arch),
-            rounding=conversion.width_rounding),
-        num_classes=conversion.num_classes or _IMAGENET_CLASSES,
-        stem_channels=conversion.stem_channels).params
+    with_head = conversion if conversion.num_classes else \
+        dataclasses.replace(conversion, num_classes=IMAGENET_CLASSES)
+    params = with_head.params
     if params != weights.params:
         raise CheckpointError(
             f'{url} holds a {conversion.arch_config} (width_rounding='
@@ -323,6 +318,3 @@ def load_from_mmregnet(filename: str, map_location=None):
         if rank > 0:
             path = fetch(name)
     return remember_loaded(read_checkpoint(path, map_location), filename)
-
-
-CheckpointLoader.register_scheme(SCHEME, load_from_mmregnet, force=True)

@@ -20,7 +20,9 @@ import torchvision.models as tvm
 from safetensors.torch import save_file
 from torchvision.models import regnet as tv_regnet
 
-from mmregnet.converters import ARCHS, SOURCES, main
+from mmregnet import converters
+from mmregnet.converters import main
+from mmregnet.design import NAMED_ARCHS
 from mmregnet.model_index import load_model_index
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -282,7 +284,6 @@ def converted_peer(peer, publisher: str, tmp_path) -> dict:
 
 
 # the index entries of converted weights -------------------------------------
-PUBLISHERS = {source.code: name for name, source in SOURCES.items()}
 TIMM_FILE = re.compile(r'https://huggingface\.co/timm/(?P<tag>[a-z0-9_]+\.'
                        r'[a-z0-9_]+)/resolve/main/model\.safetensors')
 
@@ -292,7 +293,7 @@ def original_of(name: str) -> dict:
 
 
 def publisher_of(name: str) -> str:
-    return PUBLISHERS[original_of(name)['Code']]
+    return converters.publisher_of(original_of(name)['Code']).name
 
 
 def timm_tag(name: str) -> str:
@@ -303,7 +304,7 @@ def timm_tag(name: str) -> str:
 def arch_of(name: str) -> str:
     """Our arch of an entry named ``<arch>_3rdparty-...``."""
     (arch, ) = [
-        arch for arch in ARCHS if name.startswith(hub_name(arch) + '_')
+        arch for arch in NAMED_ARCHS if name.startswith(hub_name(arch) + '_')
     ]
     return arch
 

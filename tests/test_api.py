@@ -11,7 +11,7 @@ import torch
 from PIL import Image
 
 import mmregnet
-from mmregnet.apis import MMPRETRAIN_PREFIX
+from mmregnet.apis import HUB_PREFIX
 
 ROOT = Path(__file__).resolve().parents[1]
 TINY = str(ROOT / 'configs/quickstart/regnet-tiny_1xb64_digits.py')
@@ -31,7 +31,7 @@ def test_get_model_by_name_builds_the_indexed_config():
     assert model.backbone.stage_widths == (48, 104, 208, 440)
     assert model.head.fc.out_features == 1000
     # the prefixed name used in mmpretrain's hub works here too
-    model = mmregnet.get_model(MMPRETRAIN_PREFIX + 'regnetx-200mf_8xb128_in1k',
+    model = mmregnet.get_model(HUB_PREFIX + 'regnetx-200mf_8xb128_in1k',
                                backbone=dict(out_indices=(0, 1, 2, 3)))
     assert len(model.extract_feat(torch.rand(1, 3, 64, 64))) == 4
 
@@ -135,7 +135,7 @@ def test_mmpretrain_model_hub_stays_complete_and_gains_prefixed_names():
     baseline, state = outputs
     # every classifier: our 24 archs, the 90 converted weights and 15 SEER (the
     # detectors, *_coco, are mmdet's business)
-    ours = {MMPRETRAIN_PREFIX + name for name in mmregnet.list_models()
+    ours = {HUB_PREFIX + name for name in mmregnet.list_models()
             if not name.endswith('_coco')}
     assert len(ours) == 24 + 90 + 15  # configs, converted, SEER
     assert set(state['after']) == set(baseline) | ours

@@ -12,7 +12,8 @@ from mmregnet.apis import get_model
 from mmregnet.converters import ConversionError, convert_file
 from mmregnet.engine import CheckpointError
 from tests.peers import one_thread  # noqa: F401 (fixture)
-from tests.peers import ROOT, random_model, run_converter, torchvision_model
+from tests.peers import (ROOT, random_model, run_converter, timm_model,
+                         torchvision_model, vissl_checkpoint)
 
 
 @pytest.fixture(scope='module')
@@ -164,3 +165,46 @@ def test_truncated_source_is_named_and_nothing_is_written(
     assert dst.read_bytes() == b'earlier'
     assert sorted(path.name for path in tmp_path.iterdir()) == [
         'cut.pth', 'dst.pth']
+
+
+@pytest.fixture(scope='module')
+def y400mf_heads(tmp_path_factory):
+    """timm's regnety_004 with random weights: saved with a 10-class head,
+    and as a self-supervised vissl trunk (no head)."""
+    folder = tmp_path_factory.mktemp('heads')
+    state = random_model(timm_model, 'regnety_004').state_dict()
+    torch.save(vissl_checkpoint(state, head=False), folder / 'trunk.torch')
+    state['head.fc.weight'] = state['head.fc.weight'][:10]
+    state['head.fc.bias'] = state['head.fc.bias'][:10]
+    torch.save(state, folder / 'ten.pth')
+    return dict(timm=folder / 'ten.pth', vissl=folder / 'trunk.torch')
+
+
+@pytest.mark.parametrize('source, classes', [('timm', 10), ('vissl', 0)])
+def test_conversion_params_count_the_checkpoints_own_head(
+        y400mf_heads, source, classes, tmp_path):
+    conversion, checkpoint = convert_file(y400mf_heads[source],
+                                          tmp_path / 'ours.pth', source)
+    assert conversion.num_classes == classes
+    assert conversion.params == sum(
+        tensor.numel() for key, tensor in checkpoint['state_dict'].items()
+        if not key.endswith(('running_mean', 'running_var',
+                             'num_batches_tracked')))
+
+
+@pytest.mark.parametrize('source, head_option', [
+    ('timm', 'with --cfg-options model.head.num_classes=10'),
+    ('vissl', None),  # backbone only: the config's head stays
+])
+def test_another_head_lists_the_backbones_configs_and_what_to_set(
+        y400mf_heads, tmp_path, capsys, source, head_option):
+    """The index's configs are ImageNet classifiers: those of the same
+    backbone take the weights; a head of another size is set, a
+    backbone-only checkpoint is never given one of 0 classes."""
+    assert run_converter(source, y400mf_heads[source],
+                         tmp_path / 'ours.pth') == 0
+    out = capsys.readouterr().out
+    assert 'regnety-400mf_3rdparty-timm-pycls_in1k.py' in out
+    head_lines = [line.strip() for line in out.splitlines()
+                  if 'num_classes=' in line]
+    assert head_lines == ([head_option] if head_option else [])

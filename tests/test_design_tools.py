@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from mmengine.config import Config
 
-from mmregnet.apis.derive import _python, parse_count
+from mmregnet.apis.derive import config_literal, parse_count
 from mmregnet.design import complexity, stage_specs
 from mmregnet.registry import MODELS
 from tools.design import analyze_sweep, sample_sweep, scale_config
@@ -123,6 +123,6 @@ def test_written_values_read_back_unchanged():
     value = dict(a=[1, (2, 3), (4, )], b={'x/y': 1.5, 'z': None},
                  c=dict(deep=dict(deeper=list(range(40)))),
                  d='{{ fileDirname }}')
-    source = _python(value, column=8)
+    source = config_literal(value, column=8)
     assert eval(source) == value
     assert all(len(line) <= 79 for line in source.splitlines()[1:])

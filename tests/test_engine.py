@@ -3,7 +3,6 @@ import json
 import os
 import subprocess
 import sys
-from argparse import Namespace
 from pathlib import Path
 
 import numpy as np
@@ -158,11 +157,9 @@ def test_cpu_distributed_set_up_only_for_the_pytorch_launcher(tmp_path):
 
 
 def test_loaders_without_workers_drop_persistent_workers():
-    args = Namespace(
-        config=str(ROOT / 'configs/regnetx-400mf_8xb128_in1k.py'),
-        launcher='none', local_rank=0, work_dir=None,
+    cfg = load_runner_config(
+        str(ROOT / 'configs/regnetx-400mf_8xb128_in1k.py'),
         cfg_options={'train_dataloader.num_workers': 0})
-    cfg = load_runner_config(args)
     assert 'persistent_workers' not in cfg.train_dataloader
     assert cfg.val_dataloader.persistent_workers is True
     assert cfg.val_dataloader.num_workers == 8

@@ -6,6 +6,7 @@ whose features and logits equal timm's (fp32, 1e-5). A trunk without a
 classification head (a self-supervised one, with SwAV's training heads
 left out) becomes a backbone-only checkpoint that a detector's
 ``init_cfg`` and ``get_model`` fill the backbone from."""
+
 import pytest
 import torch
 from mmengine.config import Config

@@ -9,12 +9,12 @@ import sys
 from mmengine.evaluator import DumpResults
 from mmengine.runner import Runner
 
-import mmregnet.weights  # noqa: F401  (mmregnet://<name> checkpoints)
 from mmregnet.deploy.int8_runtime import ARTIFACT_EXT, Int8Model
 from mmregnet.engine import (CheckpointError, ConfigError,
                              DatasetNotFoundError, DetectionStackMissing,
                              add_runner_args, check_dataset_paths,
-                             init_cpu_distributed, load_runner_config)
+                             init_cpu_distributed, load_runner_config,
+                             runner_options)
 from mmregnet.models import exact_loading
 
 
@@ -29,17 +29,14 @@ def main():
     if '://' not in args.checkpoint and not osp.isfile(args.checkpoint):
         sys.exit(f'error: no such checkpoint: {args.checkpoint}')
     try:
-        cfg = load_runner_config(args)
+        cfg = load_runner_config(args.config, **runner_options(args))
     except (ConfigError, DetectionStackMissing) as error:
         sys.exit(f'error: {error}')
     if args.checkpoint.endswith(ARTIFACT_EXT):
         try:
-            runtime = Int8Model.load(args.checkpoint)  # clear error if not
+            Int8Model.load_classifier(args.checkpoint)  # clear error if not
         except (ImportError, ValueError) as error:
             sys.exit(f'error: {error}')
-        if runtime.metadata['tuple_output']:
-            sys.exit(f'error: {args.checkpoint} holds a backbone (feature '
-                     'maps out); tools/test.py evaluates int8 classifiers')
         if args.launcher != 'none':
             sys.exit('error: an int8 artifact is evaluated in one process '
                      '(onnxruntime, CPU): drop --launcher '

@@ -4,12 +4,12 @@ import argparse
 import os.path as osp
 import sys
 
-import mmregnet.weights  # noqa: F401  (mmregnet://<name> checkpoints)
 from mmregnet.engine import (CheckpointError, ConfigError,
                              DatasetNotFoundError, DetectionStackMissing,
                              add_runner_args, build_runner,
                              check_dataset_paths, configure_speed,
-                             init_cpu_distributed, load_runner_config)
+                             init_cpu_distributed, load_runner_config,
+                             runner_options)
 
 
 def parse_args():
@@ -68,7 +68,7 @@ def merge_args(cfg, args):
 def main():
     args = parse_args()
     try:
-        cfg = load_runner_config(args)
+        cfg = load_runner_config(args.config, **runner_options(args))
     except (ConfigError, DetectionStackMissing) as error:
         sys.exit(f'error: {error}')
     cfg = merge_args(cfg, args)

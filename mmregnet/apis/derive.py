@@ -14,8 +14,8 @@ from typing import Any, Dict, Optional, Sequence
 from mmengine.config import Config
 
 from ..design import ArchLike, stage_specs
-from ..engine import atomic_write
 from ..engine.config import read_config
+from ..fileio import atomic_write
 
 #: pipeline transform keys holding image sizes (mmpretrain and mmdet)
 SIZE_KEYS = ('scale', 'scales', 'crop_size', 'img_scale')
@@ -65,17 +65,6 @@ def counting_kwargs(cfg: Config) -> Dict[str, Any]:
         if backbone.get(key):
             kwargs[key] = list(backbone[key])
     return kwargs
-
-
-def train_crop_size(cfg: Config) -> Optional[int]:
-    """The square training crop of a classification config (its
-    ``RandomResizedCrop``), if it has one."""
-    for transform in cfg.get('train_pipeline') or []:
-        scale = transform.get('scale')
-        if transform.get('type') == 'RandomResizedCrop' and \
-                isinstance(scale, int):
-            return scale
-    return None
 
 
 def _neck_channels(cfg: Config) -> bool:
@@ -142,7 +131,9 @@ def pipeline_overrides(cfg: Config, ratio: float) -> dict:
     return overrides
 
 
-def _python(value, column: Optional[int] = None, level: int = 0) -> str:
+def config_literal(value,
+                   column: Optional[int] = None,
+                   level: int = 0) -> str:
     """``value`` as Python source in OpenMMLab's config style, starting at
     ``column`` on a line indented by ``level``: one item per line where a
     single line would pass 79 columns (never for ``column=None``)."""
@@ -157,13 +148,13 @@ def _python(value, column: Optional[int] = None, level: int = 0) -> str:
             ('(', ',)' if len(value) == 1 else ')')
     else:
         return repr(value)
-    flat = opening + ', '.join(key + _python(item)
+    flat = opening + ', '.join(key + config_literal(item)
                                for key, item in items) + closing
     if column is None or column + len(flat) <= 79 or not items:
         return flat
     inner = level + 4
     lines = [
-        ' ' * inner + key + _python(item, inner + len(key), inner)
+        ' ' * inner + key + config_literal(item, inner + len(key), inner)
         for key, item in items
     ]
     return opening + '\n' + ',\n'.join(lines) + closing
@@ -177,7 +168,7 @@ def write_derived_config(path: str, base: str, overrides: Dict[str, Any],
     lines = [f'# {line}' for line in comment]
     lines.append(f'_base_ = [{base!r}]')
     lines += [
-        f'{key} = {_python(value, column=len(key) + 3)}'
+        f'{key} = {config_literal(value, column=len(key) + 3)}'
         for key, value in overrides.items()
     ]
     os.makedirs(osp.dirname(osp.abspath(path)), exist_ok=True)

@@ -7,9 +7,6 @@ from typing import List, Optional
 
 from ..model_index import HUB_PREFIX, is_classifier, load_model_index
 
-MMPRETRAIN_PREFIX = HUB_PREFIX
-
-
 #: the first transformers whose import breaks mmpretrain 1.2.0's multimodal
 #: models (4.53.3: ImportError GenerationMixin; 4.57, 5.x: TypeError)
 FIRST_CLASHING_TRANSFORMERS = (4, 53)
@@ -72,7 +69,7 @@ def register_in_mmpretrain() -> List[str]:
     for name, meta in load_model_index().items():
         if not is_classifier(meta):
             continue
-        hub_name = MMPRETRAIN_PREFIX + name
+        hub_name = HUB_PREFIX + name
         if hub_name not in ModelHub._models_dict:
             entry = copy.deepcopy(meta)
             entry.name = hub_name

@@ -5,13 +5,13 @@ checks tensors (no I/O); :mod:`.cli` reads, converts in memory, writes and
 reports (:mod:`mmregnet.weights` converts downloads with the same code).
 Neither imports mmpretrain or mmdet."""
 from .cli import convert_checkpoint, convert_file, fitting_configs, main
-from .mapping import (ARCHS, SOURCES, Conversion, ConversionError, Source,
+from .mapping import (SOURCES, Conversion, ConversionError, Source,
                       convert_state_dict, infer_arch, model_shapes,
-                      unwrap_state_dict)
+                      publisher_of, unwrap_state_dict)
 
 __all__ = [
-    'ARCHS', 'SOURCES', 'Conversion', 'ConversionError', 'Source',
+    'SOURCES', 'Conversion', 'ConversionError', 'Source',
     'convert_checkpoint', 'convert_state_dict', 'convert_file',
-    'fitting_configs', 'infer_arch', 'main', 'model_shapes',
+    'fitting_configs', 'infer_arch', 'main', 'model_shapes', 'publisher_of',
     'unwrap_state_dict'
 ]

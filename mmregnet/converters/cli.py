@@ -4,18 +4,18 @@ read a publisher's checkpoint, convert it with :mod:`.mapping` in memory
 mmpretrain checkpoint atomically and say which preprocessing and config go
 with it."""
 import argparse
+import dataclasses
 import os
 import sys
 from typing import List, Mapping, NamedTuple, Optional, Tuple
 
-from ..design import complexity, stage_specs
-from ..engine.checkpoint import (CheckpointError, atomic_torch_save,
-                                 read_checkpoint)
+from ..design import NAMED_ARCHS
+from ..fileio import CheckpointError, atomic_torch_save, read_checkpoint
 from ..model_index import load_model_index, original_of
 from ..version import __version__
-from .mapping import (ARCHS, SOURCES, VISSL_TRAINING_HEADS, Conversion,
+from .mapping import (IMAGENET_CLASSES, VISSL_TRAINING_HEADS, Conversion,
                       ConversionError, Source, convert_state_dict, get_source,
-                      unwrap_state_dict, vissl_state_dict)
+                      publisher_of, unwrap_state_dict, vissl_state_dict)
 
 
 def imagenet_classes() -> List[str]:
@@ -45,7 +45,7 @@ def checkpoint_payload(conversion: Conversion, source: Source,
             std=list(source.std)))
     if conversion.stem_channels != 32:
         meta['stem_channels'] = conversion.stem_channels
-    if conversion.num_classes == 1000:
+    if conversion.num_classes == IMAGENET_CLASSES:
         meta['dataset_meta'] = dict(classes=imagenet_classes())
     return dict(state_dict=conversion.state_dict, meta=meta)
 
@@ -113,14 +113,14 @@ def fitting_configs(conversion: Conversion, source: Source,
     weights of the same input channel order. First the entry whose original
     file ``src`` is, then those of the same publisher."""
     prefix = conversion.arch.replace('_', '-') + '_'
-    params = complexity(
-        stage_specs(ARCHS[conversion.arch],
-                    rounding=conversion.width_rounding)).params
-    publishers = {publisher.code: publisher for publisher in SOURCES.values()}
+    # the index's entries are ImageNet classifiers: the same backbone with
+    # their head, whatever head (or none) the checkpoint has
+    params = dataclasses.replace(
+        conversion, num_classes=IMAGENET_CLASSES).params
     fits = []
     for name, meta in load_model_index().items():
         original = original_of(meta)
-        publisher = original and publishers.get(original.code)
+        publisher = original and publisher_of(original.code)
         if not publisher or not name.startswith(prefix) or \
                 meta.metadata.parameters != params or \
                 publisher.channel_order != source.channel_order:
@@ -151,12 +151,14 @@ def _report_configs(conversion: Conversion, source: Source, src: str):
         for fit in fits:
             print(f'  {os.path.relpath(fit.config)}  <- {fit.original}')
     else:
+        head = '' if conversion.backbone_only else \
+            f', head.num_classes={conversion.num_classes}'
         print('no config in the model index takes these weights: use a '
               f"config with model.backbone.arch='{conversion.arch}', "
-              f"width_rounding='{conversion.width_rounding}', "
-              f'head.num_classes={conversion.num_classes} and the '
+              f"width_rounding='{conversion.width_rounding}'{head} and the "
               'data_preprocessor above (docs/weight_conversion.md)')
-    if fits and conversion.num_classes != 1000:
+    if fits and conversion.num_classes not in (0, IMAGENET_CLASSES):
+        # a backbone-only checkpoint keeps the config's head
         print('  with --cfg-options model.head.num_classes='
               f'{conversion.num_classes}')
 
@@ -174,7 +176,7 @@ def main(source, argv=None) -> int:
     parser.add_argument('dst', help='mmregnet checkpoint to write')
     parser.add_argument(
         '--arch',
-        choices=list(ARCHS),
+        choices=list(NAMED_ARCHS),
         help='check the checkpoint against this arch (default: infer it '
         'from the tensor shapes)')
     args = parser.parse_args(argv)

@@ -27,13 +27,13 @@ from typing import Dict, List, NamedTuple, Optional, Tuple
 
 import torch
 
-from ..design import (ROUNDING_MODES, AnyNetParams, StageSpec, resolve_arch,
-                      stage_specs)
-from ..engine.checkpoint import (CheckpointError, atomic_torch_save,
-                                 atomic_write, read_checkpoint)
+from ..design import (NAMED_ARCHS, ROUNDING_MODES, AnyNetParams, StageSpec,
+                      resolve_arch, stage_specs)
+from ..fileio import (CheckpointError, atomic_torch_save, atomic_write,
+                      read_checkpoint)
 from ..model_index import HF_HUB_SCHEME, _index_root
 from .cli import checkpoint_payload, imagenet_classes, report_backbone_only
-from .mapping import (ARCHS, SOURCES, Arch, Conversion, ConversionError,
+from .mapping import (SOURCES, Arch, Conversion, ConversionError,
                       arch_signature, convert_state_dict, model_shapes)
 
 SOURCE = SOURCES['transformers']
@@ -178,7 +178,7 @@ def arch_of_config(config: dict) -> Tuple[Arch, int]:
     stem_channels = config.get('embedding_size', 32)
     signature = arch_signature(arch, ROUNDING_MODES[0])
     if stem_channels == 32:
-        for name in ARCHS:
+        for name in NAMED_ARCHS:
             if any(
                     arch_signature(name, rounding) == signature
                     for rounding in ROUNDING_MODES):

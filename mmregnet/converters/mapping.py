@@ -19,14 +19,11 @@ from typing import Dict, List, Mapping, Optional, Tuple, Union
 
 import torch
 
-from ..design import (NAMED_ARCHS, ROUNDING_MODES, AnyNetParams, RegNetParams,
+from ..design import (NAMED_ARCHS, ROUNDING_MODES, AnyNetParams, complexity,
                       resolve_arch, stage_specs)
 
-#: The archs a checkpoint may be: pycls's 24 and those that peers publish
-#: weights for beyond them (``design.EXTRA_ARCH_SETTINGS``: the SEER sizes).
-ARCHS: Dict[str, RegNetParams] = NAMED_ARCHS
-
-# ImageNet statistics of 0-255 pixels in RGB order
+# ImageNet-1k: its classes, and its statistics of 0-255 pixels in RGB order
+IMAGENET_CLASSES = 1000
 IMAGENET_MEAN = (123.675, 116.28, 103.53)
 IMAGENET_STD = (58.395, 57.12, 57.375)
 
@@ -227,6 +224,15 @@ class Conversion:
         return self.num_classes == 0
 
     @property
+    def params(self) -> int:
+        """Parameters of the model the checkpoint fits: the backbone and,
+        unless backbone-only, a head of ``num_classes`` outputs."""
+        return complexity(
+            stage_specs(self.arch, rounding=self.width_rounding),
+            num_classes=self.num_classes,
+            stem_channels=self.stem_channels).params
+
+    @property
     def arch_config(self):
         """``arch`` as a config value: the name, or a dict of stages."""
         return self.arch if isinstance(self.arch, str) else \
@@ -247,6 +253,13 @@ def get_source(source) -> Source:
     if source not in SOURCES:
         raise ValueError(f'Unknown source {source!r}; one of {list(SOURCES)}')
     return SOURCES[source]
+
+
+def publisher_of(code: str) -> Optional[Source]:
+    """The :class:`Source` whose repository is ``code`` (a metafile's
+    ``Converted From: Code``), None for another repository."""
+    return next(
+        (source for source in SOURCES.values() if source.code == code), None)
 
 
 #: vissl's self-supervised training heads (SwAV's projection head and
@@ -357,7 +370,7 @@ def _roundings_of(arch: str, signature) -> List[str]:
 
 
 def _arch_of(signature) -> Optional[Tuple[str, str]]:
-    for arch in ARCHS:
+    for arch in NAMED_ARCHS:
         roundings = _roundings_of(arch, signature)
         if roundings:
             return arch, roundings[0]
@@ -389,11 +402,12 @@ def _resolve_arch(mapped: Mapping, arch: Optional[Arch]) -> Tuple[Arch, str]:
         if inferred is None:
             raise ConversionError(
                 'the checkpoint matches no known RegNet: it has '
-                f'{_describe(signature)}; known archs: {", ".join(ARCHS)}')
+                f'{_describe(signature)}; known archs: '
+                f'{", ".join(NAMED_ARCHS)}')
         return inferred
-    if arch not in ARCHS:
+    if arch not in NAMED_ARCHS:
         raise ConversionError(
-            f'unknown arch {arch!r}; known archs: {", ".join(ARCHS)}')
+            f'unknown arch {arch!r}; known archs: {", ".join(NAMED_ARCHS)}')
     roundings = _roundings_of(arch, signature)
     if not roundings:
         inferred = _arch_of(signature)

@@ -7,17 +7,23 @@
   (:class:`OneDNNPlan`: micro-batches, oneDNN's blocked layout);
 - :mod:`.quantize` and :mod:`.int8_runtime`: int8 post-training
   quantization with onnxruntime and its artifacts (:func:`quantize_int8`,
-  :class:`Int8Model`, :class:`Int8Classifier`).
+  :class:`Int8Model`, :class:`Int8Classifier`), imported on first use of
+  their names.
 
 The backbone's ``switch_to_deploy()`` / ``deploy=True`` uses the first two;
 the names stay importable from :mod:`mmregnet.models` as well.
 """
+from ..lazy import lazy_names
 from .fused import FusedConv2d, fuse_conv_bn, switch_to_deploy
-from .int8_runtime import Int8Classifier, Int8Model
 from .plan import OneDNNPlan
-from .quantize import quantize_int8
+
+_LAZY = {
+    'Int8Classifier': '.int8_runtime',
+    'Int8Model': '.int8_runtime',
+    'quantize_int8': '.quantize',
+}
+__getattr__ = lazy_names(__name__, _LAZY)
 
 __all__ = [
-    'FusedConv2d', 'fuse_conv_bn', 'switch_to_deploy', 'OneDNNPlan',
-    'Int8Classifier', 'Int8Model', 'quantize_int8'
+    'FusedConv2d', 'fuse_conv_bn', 'switch_to_deploy', 'OneDNNPlan', *_LAZY
 ]

@@ -21,7 +21,7 @@ import torch.nn.functional as F
 from mmengine.config import Config
 from mmengine.model import BaseModel
 
-from ..engine import atomic_write
+from ..fileio import atomic_write
 from ..registry import MODELS
 
 #: the file extension of an int8 artifact
@@ -74,7 +74,13 @@ class Int8Model(nn.Module):
         outputs = tuple(
             torch.from_numpy(out).to(x.device)
             for out in self.session.run(None, {INPUT_NAME: inputs}))
-        return outputs if self.metadata['tuple_output'] else outputs[0]
+        return outputs if self.holds_backbone else outputs[0]
+
+    @property
+    def holds_backbone(self) -> bool:
+        """Whether this is a backbone's artifact (feature maps out), not a
+        classifier's."""
+        return self.metadata['tuple_output']
 
     def save(self, path: str, **metadata) -> str:
         """Write the artifact to ``path`` (``.onnx`` appended unless it ends
@@ -114,6 +120,16 @@ class Int8Model(nn.Module):
                              'tools/deployment/quantize.py')
         return cls(onnx_model, json.loads(text))
 
+    @classmethod
+    def load_classifier(cls, path: str) -> 'Int8Model':
+        """The classifier's artifact at ``path``: :meth:`load`'s errors,
+        and a ``ValueError`` naming the file if it holds a backbone."""
+        runtime = cls.load(path)
+        if runtime.holds_backbone:
+            raise ValueError(f'{path} holds a backbone (its outputs are '
+                             'feature maps), not a classifier')
+        return runtime
+
 
 def predictions(logits: torch.Tensor, data_samples: Optional[Sequence]):
     """mmpretrain DataSamples with ``pred_score`` (softmax) and
@@ -146,11 +162,8 @@ class Int8Classifier(BaseModel):
     def __init__(self,
                  artifact: str,
                  data_preprocessor: Optional[dict] = None):
-        runtime = Int8Model.load(artifact)
+        runtime = Int8Model.load_classifier(artifact)
         meta = runtime.metadata
-        if meta['tuple_output']:
-            raise ValueError(f'{artifact} holds a backbone (its outputs are '
-                             'feature maps), not a classifier')
         preprocessor = copy.deepcopy(
             dict(data_preprocessor or meta.get('data_preprocessor') or {}))
         preprocessor.setdefault('type', 'mmpretrain.ClsDataPreprocessor')

@@ -1,12 +1,11 @@
 """Training checkpoints that are never half-written and that load with
 ``torch.load(weights_only=True)``.
 
-mmengine 0.10.7 writes a checkpoint with one ``open(path, 'wb')``: a process
+mmengine writes a checkpoint with one ``open(path, 'wb')``: a process
 killed mid-write leaves a truncated file that ``--resume`` then picks up.
 :class:`AtomicLocalBackend`, selected with
 ``backend_args=dict(backend='atomic_local')`` on the ``CheckpointHook``,
-writes to a temporary file in the same folder, fsyncs it and renames it over
-the target: readers see the old file or the complete new one.
+writes with :func:`mmregnet.fileio.atomic_write` instead.
 
 mmengine also stores numpy scalars and arrays and its ``HistoryBuffer`` (whose
 pickle calls ``getattr``) in the checkpoint. torch >= 2.6 loads with
@@ -15,136 +14,27 @@ checkpoint run code. :class:`PortableCheckpointHook` instead stores them as
 plain lists, numbers and dicts, and rebuilds the ``HistoryBuffer`` objects
 when a checkpoint is loaded, so resuming and testing need no unsafe loading.
 
-A damaged file (cut short, overwritten) makes ``torch.load`` fail with
-whatever its reader meets first (``EOFError``, ``IndexError: pop from empty
-list``, a zip-archive ``RuntimeError``, a page-long ``UnpicklingError``).
-:func:`read_checkpoint` turns all of them into a :class:`CheckpointError`
-naming the file, and replaces mmengine's loader of local files with it, so
-``load_from``, ``--resume``, ``tools/test.py``, ``init_cfg`` and
-``get_model`` all say which file is not a complete checkpoint.
+:func:`load_from_local` is mmengine's loader of local files with
+:func:`mmregnet.fileio.read_checkpoint`'s one-line errors, so ``load_from``,
+``--resume``, ``tools/test.py``, ``init_cfg`` and ``get_model`` all say which
+file is not a complete checkpoint. Nothing is registered in mmengine on
+import: :mod:`.registration` installs the backend and the loader.
 """
-import contextlib
-import contextvars
-import io
 import os
-import pickle
-import re
-import tempfile
-from typing import Any, Union
+from typing import Any
 
 import numpy as np
 import torch
-from mmengine.fileio import LocalBackend, register_backend
+from mmengine.fileio import LocalBackend
 from mmengine.hooks import Hook
 from mmengine.logging import HistoryBuffer
-from mmengine.runner.checkpoint import CheckpointLoader
 
+from ..fileio import atomic_write, read_checkpoint, remember_loaded
 from ..registry import HOOKS
 
+#: the name of :class:`AtomicLocalBackend` in ``backend_args``
 ATOMIC_BACKEND = 'atomic_local'
 _HISTORY_BUFFER = '__mmengine_history_buffer__'
-#: (file, ``meta``) of the checkpoint the last loader read, until taken
-_LOADED = contextvars.ContextVar('mmregnet_loaded_checkpoint', default=None)
-
-
-def atomic_write(data: Union[bytes, str], path) -> None:
-    """Write ``data`` to ``path`` so that ``path`` is never partial."""
-    path = os.fspath(path)
-    folder = os.path.dirname(os.path.abspath(path))
-    os.makedirs(folder, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(
-        dir=folder, prefix=f'.{os.path.basename(path)}.', suffix='.tmp')
-    try:
-        with os.fdopen(fd, 'wb' if isinstance(data, bytes) else 'w') as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.remove(tmp)
-        raise
-
-
-def atomic_torch_save(obj: Any, path) -> None:
-    """``torch.save(obj, path)`` that never leaves a partial file."""
-    buffer = io.BytesIO()
-    torch.save(obj, buffer)
-    atomic_write(buffer.getvalue(), path)
-
-
-class CheckpointError(ValueError):
-    """A checkpoint that cannot be read or obtained; the one-line message
-    names the file (or URL) and says why."""
-
-
-def read_checkpoint(path, map_location='cpu') -> Any:
-    """The checkpoint in ``path``: a ``.safetensors`` file, or a torch file
-    loaded with ``weights_only=True`` (no code runs while loading).
-
-    Raises:
-        FileNotFoundError: no such file.
-        CheckpointError: the file is damaged or truncated, or pickles
-            Python objects that ``weights_only`` refuses.
-    """
-    path = os.fspath(path)
-    if not os.path.isfile(path):
-        raise FileNotFoundError(f'{path} can not be found.')
-    try:
-        if path.endswith('.safetensors'):
-            from safetensors.torch import load_file
-            return load_file(path, device=str(map_location or 'cpu'))
-        return torch.load(path, map_location=map_location, weights_only=True)
-    except pickle.UnpicklingError as error:
-        refused = re.search(r'Unsupported global: GLOBAL ([\w.]+)', str(error))
-        if not refused:
-            raise CheckpointError(_incomplete(path)) from None
-        raise CheckpointError(
-            f'{path} pickles Python objects ({refused[1]}), which mmregnet '
-            'refuses to load because unpickling them can run code: save its '
-            'state dict alone (torch.save(state_dict, path)) and use that '
-            'file') from None
-    except (ImportError, MemoryError):  # no safetensors; not the file's
-        raise
-    except Exception:  # what a damaged file makes torch.load raise
-        raise CheckpointError(_incomplete(path)) from None
-
-
-def _incomplete(path: str) -> str:
-    """The one line for a file that torch.load (or safetensors) cannot read:
-    the cause, told from the file's first bytes, in our words (never the
-    reader's advice)."""
-    with open(path, 'rb') as file:
-        head = file.read(4)
-    if not head:
-        cause = 'the file is empty'
-    elif path.endswith('.safetensors'):
-        cause = 'its safetensors header or data is cut short or damaged'
-    elif head == b'PK\x03\x04':  # torch's zip format
-        cause = 'its zip archive is cut short or damaged'
-    elif head[:1] == b'\x80':  # a pickle: torch's legacy format
-        cause = 'it ends early or is damaged'
-    else:
-        cause = 'it is neither a torch checkpoint nor a safetensors file'
-    return (f'{path} is not a complete checkpoint ({cause}; copy or download '
-            'it again)')
-
-
-def remember_loaded(checkpoint: Any, source: str) -> Any:
-    """Keep ``source`` (file or URL) and ``checkpoint``'s ``meta`` for
-    :func:`take_loaded` (mmengine hands the model loader the state dict
-    alone); returns ``checkpoint``."""
-    meta = checkpoint.get('meta') if isinstance(checkpoint, dict) else None
-    _LOADED.set((source, meta if isinstance(meta, dict) else {}))
-    return checkpoint
-
-
-def take_loaded() -> tuple:
-    """(source, meta) of the checkpoint loaded last, once; (None, {})
-    when none is kept."""
-    loaded = _LOADED.get() or (None, {})
-    _LOADED.set(None)
-    return loaded
 
 
 def load_from_local(filename, map_location=None) -> Any:
@@ -152,9 +42,6 @@ def load_from_local(filename, map_location=None) -> Any:
     errors."""
     return remember_loaded(
         read_checkpoint(os.path.expanduser(filename), map_location), filename)
-
-
-CheckpointLoader.register_scheme('', load_from_local, force=True)
 
 
 class AtomicLocalBackend(LocalBackend):
@@ -165,9 +52,6 @@ class AtomicLocalBackend(LocalBackend):
 
     def put_text(self, obj: str, filepath, encoding: str = 'utf-8') -> None:
         atomic_write(obj.encode(encoding), filepath)
-
-
-register_backend(ATOMIC_BACKEND, AtomicLocalBackend)
 
 
 def to_plain_data(obj: Any) -> Any:

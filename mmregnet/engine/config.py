@@ -1,13 +1,18 @@
-"""Reading a config file for the tools and the API, with one-line errors, and
-the check that what a detector needs is installed: mmdet and mmcv's compiled
-ops (``mmcv._ext``: NMS, RoIAlign, ...), which mmcv-lite leaves out."""
+"""Reading a config file for the tools and the API, with one-line errors;
+what a config says that several tools ask (its dataset inside wrappers, its
+training crop); and the check that what a detector needs is installed:
+mmdet and mmcv's compiled ops (``mmcv._ext``: NMS, RoIAlign, ...), which
+mmcv-lite leaves out."""
 import ast
 import importlib.metadata
 import importlib.util
 import os.path as osp
+from typing import Optional, Sequence
 
 from mmengine.config import Config
 
+#: pipeline transforms that crop the image
+CROP_TRANSFORMS = ('RandomResizedCrop', 'RandomCrop', 'CenterCrop')
 #: how to install what detection needs, from a checkout and with pip
 DETECTION_INSTALL = (
     'run `bash tools/setup_env.sh --det` (from a pip install: `pip '
@@ -43,6 +48,38 @@ def read_config(path) -> Config:
         detail = f': {first[0]}' if first else ''
         raise ConfigError(f'config {path} cannot be read: '
                           f'{type(error).__name__}{detail}') from None
+
+
+def innermost_dataset(dataset: dict) -> dict:
+    """The dataset config inside any dataset wrappers (``RepeatDataset``,
+    ``ClassBalancedDataset``, ...: each holds the next in ``dataset``)."""
+    while 'dataset' in dataset:
+        dataset = dataset['dataset']
+    return dataset
+
+
+def crop_size(pipeline: Sequence[dict]) -> Optional[int]:
+    """The side of the square crop of ``pipeline``: the ``scale`` or
+    ``crop_size`` (an int, or a pair of equal ints) of its last crop
+    transform (``RandomResizedCrop(scale=224)`` -> 224); None where it
+    crops no square."""
+    for transform in reversed(pipeline):
+        if transform.get('type') not in CROP_TRANSFORMS:
+            continue
+        size = transform.get('crop_size', transform.get('scale'))
+        if isinstance(size, int):
+            return size
+        if isinstance(size, (tuple, list)) and len(set(size)) == 1:
+            return size[0]
+    return None
+
+
+def train_crop_size(cfg: Config) -> Optional[int]:
+    """The side of a config's square training crop: :func:`crop_size` of its
+    train dataset's pipeline (inside any wrappers); None where it has none
+    (a detector's)."""
+    dataset = (cfg.get('train_dataloader') or {}).get('dataset') or {}
+    return crop_size(innermost_dataset(dataset).get('pipeline') or [])
 
 
 def _syntax_error(path: str, seen=()):

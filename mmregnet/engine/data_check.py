@@ -2,6 +2,8 @@
 import os.path as osp
 from typing import Iterable, List
 
+from .config import innermost_dataset
+
 PREPARE_HINTS = {
     'ImageNet': ('download ImageNet-1k from image-net.org and place it as '
                  'data/imagenet/{{train,val,meta}} following '
@@ -36,9 +38,7 @@ def check_dataset_paths(cfg, loaders: Iterable[str]) -> None:
         loader_cfg = cfg.get(loader)
         if not loader_cfg:
             continue
-        dataset = loader_cfg.get('dataset', {})
-        while 'dataset' in dataset:  # wrappers such as RepeatDataset
-            dataset = dataset['dataset']
+        dataset = innermost_dataset(loader_cfg.get('dataset', {}))
         missing = [p for p in _dataset_paths(dataset) if not osp.exists(p)]
         if missing:
             kind = dataset.get('type', 'dataset')

@@ -26,9 +26,9 @@ from mmengine.runner import Runner
 from torch.distributed.fsdp import FullyShardedDataParallel
 from torch.distributed.fsdp.wrap import lambda_auto_wrap_policy
 
+from ..fileio import atomic_torch_save
 from ..models.backbones.regnet import RegNetBlock
 from ..registry import STRATEGIES
-from .checkpoint import atomic_torch_save
 
 FSDP_STRATEGY = 'mmregnet.RegNetFSDPStrategy'
 REGNET_BACKBONES = ('mmregnet.RegNet', )

@@ -3,6 +3,7 @@ needs to run torch.distributed jobs on CPU."""
 import argparse
 import os
 import os.path as osp
+from typing import Optional
 
 import torch
 import torch.distributed as dist
@@ -10,6 +11,10 @@ from mmengine.config import Config, DictAction
 
 from ..model_index import is_detector
 from .config import check_detection_stack, read_config
+
+#: the keyword parameters of :func:`load_runner_config` that
+#: :func:`add_runner_args` gives the tools as options
+RUNNER_OPTIONS = ('cfg_options', 'work_dir', 'launcher', 'local_rank')
 
 
 def init_cpu_distributed(cfg) -> bool:
@@ -48,28 +53,41 @@ def add_runner_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
 
 
-def load_runner_config(args) -> Config:
-    """The config of ``args.config`` with the shared options applied; the
-    work dir defaults to ``work_dirs/<config name>``. A data loader set to
-    ``num_workers=0`` (e.g. by ``--cfg-options``) drops the configs'
-    ``persistent_workers=True``, which torch refuses without workers.
+def runner_options(args: argparse.Namespace) -> dict:
+    """The options :func:`add_runner_args` added to a parser, from its
+    parsed ``args``, as :func:`load_runner_config`'s keyword parameters."""
+    return {name: getattr(args, name) for name in RUNNER_OPTIONS}
+
+
+def load_runner_config(config: str,
+                       cfg_options: Optional[dict] = None,
+                       work_dir: Optional[str] = None,
+                       launcher: str = 'none',
+                       local_rank: int = 0) -> Config:
+    """The config file ``config`` with the options that tools/train.py and
+    tools/test.py share (:func:`add_runner_args`) applied: ``cfg_options``
+    merged, ``launcher`` set, ``work_dir`` (default: the config's, else
+    ``work_dirs/<config name>``); ``local_rank`` becomes ``LOCAL_RANK``
+    unless the launcher set it. A data loader set to ``num_workers=0``
+    (e.g. by ``cfg_options``) drops the configs' ``persistent_workers=True``,
+    which torch refuses without workers.
 
     A config that is missing or does not parse is a
     :class:`~mmregnet.engine.config.ConfigError`, a detector's without mmdet
     or mmcv's compiled ops a
     :class:`~mmregnet.engine.config.DetectionStackMissing` (one line each).
     """
-    os.environ.setdefault('LOCAL_RANK', str(args.local_rank))
-    cfg = read_config(args.config)
+    os.environ.setdefault('LOCAL_RANK', str(local_rank))
+    cfg = read_config(config)
     if is_detector(cfg):
-        check_detection_stack(args.config)
-    cfg.launcher = args.launcher
-    if args.cfg_options:
-        cfg.merge_from_dict(args.cfg_options)
+        check_detection_stack(config)
+    cfg.launcher = launcher
+    if cfg_options:
+        cfg.merge_from_dict(cfg_options)
     for split in ('train', 'val', 'test'):
         loader = cfg.get(f'{split}_dataloader')
         if loader and loader.get('num_workers') == 0:
             loader.pop('persistent_workers', None)
-    cfg.work_dir = args.work_dir or cfg.get('work_dir') or osp.join(
-        'work_dirs', osp.splitext(osp.basename(args.config))[0])
+    cfg.work_dir = work_dir or cfg.get('work_dir') or osp.join(
+        'work_dirs', osp.splitext(osp.basename(config))[0])
     return cfg

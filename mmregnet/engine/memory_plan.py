@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from typing import Iterator, List, Optional, Sequence, Tuple
 
 from ..design import StageSpec, stage_specs
+from .config import train_crop_size
 
 GB = 10**9
 #: share of device memory the plan may fill: the rest is for the CUDA
@@ -243,7 +244,7 @@ def setup_from_config(cfg,
             backbone.arch,
             rounding=backbone.get('width_rounding', 'pycls')),
         batch_size=batch_size or cfg.train_dataloader.batch_size,
-        input_size=_crop_size(cfg.train_dataloader.dataset),
+        input_size=train_crop_size(cfg) or 224,
         stem_channels=backbone.get('stem_channels', 32),
         in_channels=backbone.get('in_channels', 3),
         num_classes=head.get('num_classes', 1000),
@@ -251,18 +252,6 @@ def setup_from_config(cfg,
         with_cp=backbone.get('with_cp', False) if with_cp is None else
         with_cp,
         amp=amp)
-
-
-def _crop_size(dataset) -> int:
-    """The side of the training crop (224 if the pipeline has none)."""
-    while 'dataset' in dataset:  # dataset wrappers
-        dataset = dataset['dataset']
-    for step in dataset.get('pipeline', []):
-        if step.get('type') in ('RandomResizedCrop', 'RandomCrop',
-                                'CenterCrop'):
-            size = step.get('scale', step.get('crop_size', 224))
-            return size if isinstance(size, int) else max(size)
-    return 224
 
 
 def format_plans(plans: Sequence[MemoryPlan], device_memory: float) -> str:

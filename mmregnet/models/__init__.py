@@ -1,12 +1,17 @@
 """What the network is: the RegNet backbone. The deploy runtime's public
-names (:mod:`mmregnet.deploy`) are re-exported here too."""
-from ..deploy import (FusedConv2d, Int8Classifier, Int8Model, fuse_conv_bn,
-                      quantize_int8, switch_to_deploy)
+names (:mod:`mmregnet.deploy`) and the checkpoint fit of :mod:`.loading`
+import from here too, on first use: importing the backbone loads neither
+the int8 runtime nor the loader."""
+from ..lazy import lazy_names
 from .backbones import RegNet
-from .loading import CheckpointMismatchError, exact_loading
 
-__all__ = [
-    'RegNet', 'FusedConv2d', 'fuse_conv_bn', 'switch_to_deploy',
-    'Int8Classifier', 'Int8Model', 'quantize_int8', 'CheckpointMismatchError',
-    'exact_loading'
-]
+_LAZY = {
+    **dict.fromkeys(('FusedConv2d', 'fuse_conv_bn', 'switch_to_deploy',
+                     'Int8Classifier', 'Int8Model', 'quantize_int8'),
+                    '..deploy'),
+    **dict.fromkeys(('CheckpointMismatchError', 'exact_loading'),
+                    '.loading'),
+}
+__getattr__ = lazy_names(__name__, _LAZY)
+
+__all__ = ['RegNet', *_LAZY]

@@ -6,7 +6,8 @@ mmengine loads checkpoints with ``strict=False`` (``load_from``,
 only logs the keys that did not fit: a deploy-mode checkpoint, or widths of
 the other rounding, then evaluate a half-random model with exit status 0.
 :func:`load_state_dict` replaces mmengine's loader (all of those paths call
-it) for models that hold a ``RegNet``; other models load as before.
+it; :mod:`mmregnet.engine.registration` installs it) for models that hold
+a ``RegNet``; other models load as before.
 
 - The backbone (every ``RegNet`` in the model) must fit exactly: a missing,
   unexpected or other-shaped tensor raises :class:`CheckpointMismatchError`,
@@ -33,7 +34,7 @@ from mmengine.model import is_model_wrapper
 from mmengine.runner import checkpoint as mmengine_checkpoint
 
 from ..design import resolve_arch
-from ..engine.checkpoint import CheckpointError, take_loaded
+from ..fileio import CheckpointError, take_loaded
 from .backbones.regnet import RegNet
 
 _EXACT = contextvars.ContextVar('mmregnet_exact_loading', default=False)
@@ -304,6 +305,3 @@ def load_state_dict(module, state_dict, strict=False, logger=None):
             'already wrapped for distributed use: build it with '
             'model.backbone.deploy=True')
     check_and_load(inner, state_dict, exact, source, meta)
-
-
-mmengine_checkpoint.load_state_dict = load_state_dict

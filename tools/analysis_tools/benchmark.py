@@ -336,7 +336,11 @@ def main(argv=None):
               file=sys.stderr, flush=True)
         gemm = gemm_gflops(args.device, args.dtype, timer)
     peak = args.peak_gflops or gemm
-    env = dict(environment(args), gemm_gflops=gemm, peak_gflops=peak)
+    env = dict(
+        environment(args.device, args.dtype, args.input_size, args.timer,
+                    args.stat),
+        gemm_gflops=gemm,
+        peak_gflops=peak)
     print(json.dumps(env), flush=True)
     results, report = [], []
     with torch._inductor.config.patch(freezing=True):

@@ -54,6 +54,7 @@ from mmregnet import benchmarking
 from mmregnet.engine import (CPUBF16OptimWrapper, atomic_write,
                              configure_speed, load_runner_config,
                              native_bf16_feature)
+from mmregnet.engine.config import crop_size as square_crop
 
 
 class SyntheticImages(Dataset):
@@ -84,14 +85,11 @@ class SyntheticImages(Dataset):
 
 
 def crop_size(pipeline: list) -> int:
-    """The side of the training images: the last ``crop_size`` or ``scale``
-    of ``pipeline`` (e.g. ``RandomResizedCrop(scale=224)`` -> 224)."""
-    for transform in reversed(pipeline):
-        size = transform.get('crop_size', transform.get('scale'))
-        if isinstance(size, int):
-            return size
-        if isinstance(size, (tuple, list)) and len(set(size)) == 1:
-            return size[0]
+    """The side of the training images: the pipeline's square crop
+    (:func:`mmregnet.engine.config.crop_size`)."""
+    size = square_crop(pipeline)
+    if size is not None:
+        return size
     raise ValueError(
         'found no square crop_size or scale in the train pipeline '
         f'({[t.get("type") for t in pipeline]}); pass --input-size')
@@ -107,12 +105,13 @@ def check_classification(cfg: Config) -> None:
             'images\' boxes, which synthetic data cannot stand in for')
 
 
-def benchmark_config(args) -> Config:
+def benchmark_config(args, work_dir: str) -> Config:
     """The Runner config of ``tools/train.py CONFIG [--amp] [--compile]``
-    on synthetic data: one epoch of ``warmup + iters`` iterations, no
-    validation, no PreciseBN."""
-    cfg = configure_speed(
-        load_runner_config(args), amp=args.amp, compile=args.compile)
+    (writing to ``work_dir``) on synthetic data: one epoch of
+    ``warmup + iters`` iterations, no validation, no PreciseBN."""
+    cfg = load_runner_config(
+        args.config, cfg_options=args.cfg_options, work_dir=work_dir)
+    cfg = configure_speed(cfg, amp=args.amp, compile=args.compile)
     check_classification(cfg)
     loader = cfg.train_dataloader
     size = args.input_size or crop_size(loader.dataset.pipeline)
@@ -305,13 +304,11 @@ def parse_args(argv=None):
                      f'{args.blocks}')
     if not Path(args.config).is_file():
         parser.error(f'no such config: {args.config}')
-    args.launcher, args.local_rank = 'none', 0
     return args
 
 
 def run(args, work_dir: str) -> dict:
-    args.work_dir = work_dir
-    cfg = benchmark_config(args)
+    cfg = benchmark_config(args, work_dir)
     runner = Runner.from_cfg(cfg)
     batch = cfg.train_dataloader.batch_size
     size = cfg.train_dataloader.dataset.size
@@ -328,10 +325,9 @@ def run(args, work_dir: str) -> dict:
     load_average_start = os.getloadavg()
     runner.train()
     cases = hook.cases
-    env = benchmarking.environment(argparse.Namespace(
+    env = benchmarking.environment(
         device=device, dtype=autocast_dtype(runner) or torch.float32,
-        input_size=size,
-        timer='wall', stat='median'))
+        input_size=size, timer='wall', stat='median')
     env.update(cpu_description(), load_average_start=load_average_start,
                config=args.config, batch_size=batch,
                amp=args.amp, compile=args.compile, iters=args.iters,

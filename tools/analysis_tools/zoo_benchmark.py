@@ -49,6 +49,7 @@ from mmregnet.benchmarking import (PRECISIONS, Case, Logits, Timer, cpu_name,
                                    precision_support, prepare)
 from mmregnet.design import ARCH_SETTINGS, complexity, stage_specs
 from mmregnet.engine import atomic_write
+from mmregnet.engine.config import crop_size
 from mmregnet.model_index import is_classifier, load_model_index
 from mmregnet.zoo import ZooEntry, measured_front, significant, zoo_entry
 from mmregnet.zoo_figures import pareto_figure, where
@@ -244,12 +245,8 @@ def _forward(model, x):
 
 def eval_input_size(cfg: Config) -> int:
     """The side of the images a classification config evaluates on: its
-    test pipeline's last square ``crop_size`` (224 where none)."""
-    for transform in reversed(cfg.get('test_pipeline') or []):
-        size = transform.get('crop_size')
-        if isinstance(size, int):
-            return size
-    return 224
+    test pipeline's square crop (224 where none)."""
+    return crop_size(cfg.get('test_pipeline') or []) or 224
 
 
 def networks(names: List[str], size: Optional[int]) -> List[Network]:

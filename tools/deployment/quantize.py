@@ -26,11 +26,11 @@ def calibration_dataset(cfg: Config):
     """The config's training dataset with its test pipeline."""
     from mmengine.registry import DefaultScope
     from mmpretrain.registry import DATASETS
+
+    from mmregnet.engine.config import innermost_dataset
     dataset_cfg = copy.deepcopy(cfg.train_dataloader.dataset)
-    inner = dataset_cfg
-    while 'dataset' in inner:  # wrappers such as RepeatDataset
-        inner = inner.dataset
-    inner.pipeline = cfg.test_dataloader.dataset.pipeline
+    innermost_dataset(dataset_cfg).pipeline = \
+        cfg.test_dataloader.dataset.pipeline
     with DefaultScope.overwrite_default_scope('mmpretrain'):
         return DATASETS.build(dataset_cfg)
 

@@ -16,7 +16,7 @@ import argparse
 def main(argv=None):
     from mmregnet.apis import get_model
     from mmregnet.deploy import switch_to_deploy
-    from mmregnet.engine.checkpoint import atomic_torch_save
+    from mmregnet.fileio import atomic_torch_save
     from mmregnet.models.loading import backbone_meta
     parser = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
     parser.add_argument('config', help='config file or model name')

@@ -23,10 +23,10 @@ from mmengine.config import DictAction
 
 from mmregnet.apis.derive import (backbone_arch, counting_kwargs,
                                   load_regnet_config, model_overrides,
-                                  parse_count, train_crop_size,
-                                  write_derived_config)
+                                  parse_count, write_derived_config)
 from mmregnet.design import complexity, resolve_arch, sample, stage_specs
 from mmregnet.engine import atomic_write
+from mmregnet.engine.config import train_crop_size
 
 MANIFEST = 'manifest.json'
 

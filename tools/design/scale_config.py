@@ -18,9 +18,10 @@ import sys
 from mmregnet.apis.derive import (backbone_arch, counting_kwargs,
                                   load_regnet_config, model_overrides,
                                   parse_count, pipeline_overrides,
-                                  train_crop_size, write_derived_config)
+                                  write_derived_config)
 from mmregnet.design import (FAST_COMPOUND_SCALING, complexity, scale,
                              scale_factor_for, scaling_factors, stage_specs)
+from mmregnet.engine.config import train_crop_size
 
 
 def parse_args():
