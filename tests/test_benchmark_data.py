@@ -14,6 +14,7 @@ from tools.analysis_tools import benchmark_data
 ROOT = Path(__file__).resolve().parents[1]
 
 
+@pytest.mark.slow  # a benchmark run
 def test_the_pipeline_is_timed_per_transform_and_per_worker(tmp_path):
     out = tmp_path / 'data.json'
     run = subprocess.run(

@@ -22,6 +22,7 @@ def _run(*args):
                           capture_output=True, text=True, timeout=600)
 
 
+@pytest.mark.slow  # a benchmark run
 def test_runner_and_bare_steps_are_timed_in_the_same_blocks(tmp_path):
     out = tmp_path / 'train.json'
     run = _run('configs/regnetx-400mf_8xb128_in1k.py', '--input-size', '32',
@@ -49,6 +50,7 @@ def test_runner_and_bare_steps_are_timed_in_the_same_blocks(tmp_path):
     assert 'timm bare channels_last fp32' in run.stdout
 
 
+@pytest.mark.slow  # a benchmark run
 def test_amp_adds_bare_steps_in_the_runners_precision_or_says_why_not(
         tmp_path):
     out = tmp_path / 'amp.json'
@@ -73,6 +75,7 @@ def test_amp_adds_bare_steps_in_the_runners_precision_or_says_why_not(
         assert not out.exists()
 
 
+@pytest.mark.slow  # a benchmark run
 def test_a_custom_arch_runs_without_timm_and_says_so():
     # the quick start: a RegNet from an explicit design, 32x32 crops
     run = _run('configs/quickstart/regnet-tiny_1xb64_digits.py',
