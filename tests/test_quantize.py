@@ -5,7 +5,6 @@ import subprocess
 import sys
 from pathlib import Path
 
-import onnx
 import pytest
 import torch
 import torch.nn.functional as F
@@ -161,6 +160,7 @@ def test_a_calibration_batch_that_is_not_an_image_batch_is_named(
 
 
 def test_a_file_that_is_no_artifact_is_named(tmp_path):
+    import onnx  # here: it slows the collection of every test process
     text = tmp_path / 'notes.onnx'
     text.write_text('not a model')
     with pytest.raises(ValueError, match='notes.onnx is not a readable'):
@@ -185,6 +185,7 @@ def test_an_artifact_of_a_backbone_is_no_classifier(int8_backbone,
         Int8Classifier(path)
 
 
+@pytest.mark.slow  # a benchmark run
 def test_the_benchmark_times_an_int8_mode_on_cpu_in_float32():
     from tools.analysis_tools.benchmark import (eval_case, eval_modes,
                                                 parse_args)

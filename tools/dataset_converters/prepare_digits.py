@@ -14,8 +14,6 @@ import shutil
 
 import numpy as np
 from PIL import Image
-from sklearn.datasets import load_digits
-from sklearn.model_selection import train_test_split
 
 SIZE = 32
 
@@ -30,6 +28,9 @@ def prepare(out_dir: str, seed: int = 0) -> dict:
             for split in ('train', 'val')
         }
     shutil.rmtree(out_dir, ignore_errors=True)
+    # scikit-learn takes longer to import than the folder-exists check above
+    from sklearn.datasets import load_digits
+    from sklearn.model_selection import train_test_split
     digits = load_digits()
     images = (digits.images * (255 / 16)).round().astype(np.uint8)
     indices = np.arange(len(images))
