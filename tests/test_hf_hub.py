@@ -208,7 +208,7 @@ def test_seer_hub_entries_resolve_as_mmregnet_locations(
             import torch
             from mmengine.runner import CheckpointLoader
             from mmregnet.model_index import load_model_index
-            import mmregnet.weights  # mmregnet:// for CheckpointLoader
+            import mmregnet.engine  # installs mmregnet:// in CheckpointLoader
             index = load_model_index()
             resolved = {{}}
             for name, params in {params!r}.items():
