@@ -1,7 +1,8 @@
 """Session fixtures: what several tests need and takes long to make is
-made once per test run and shared (docs/testing.md, "Shared fixtures"),
-also between the processes of pytest-xdist (``made_once``). A fixture whose
-tool fails raises: the tests that use it error, none is skipped."""
+made once per test run and shared (docs/testing.md, "Tiers and shared
+fixtures"), also between the processes of pytest-xdist (``made_once``).
+A fixture whose tool fails raises: the tests that use it error, none is
+skipped."""
 import os
 import pickle
 from pathlib import Path
