@@ -25,9 +25,11 @@ MODELS = Registry(
     'model',
     parent=MMENGINE_MODELS,
     scope='mmregnet',
-    # mmregnet.engine: the checkpoint loaders of backbones' init_cfg
+    # mmregnet.engine: the checkpoint loaders of backbones' init_cfg;
+    # mmregnet.detection: mmdet's RoI extractor (when mmdet is installed)
     locations=[
-        'mmregnet.models', 'mmregnet.deploy.int8_runtime', 'mmregnet.engine'
+        'mmregnet.models', 'mmregnet.deploy.int8_runtime',
+        'mmregnet.detection', 'mmregnet.engine'
     ])
 HOOKS = Registry(
     'hook',

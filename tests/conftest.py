@@ -12,10 +12,8 @@ import pytest
 from filelock import FileLock
 
 from tests.distributions import Distributions, build_distributions
-from tests.end_to_end import (DETECTION_CONFIGS, DIGITS_CONFIG, FASTER_RCNN,
-                              MASK_RCNN, ONE_THREAD, RETINANET, QuickStart,
-                              TwoLanes, digits_options, shapes_options,
-                              train_and_test)
+from tests.end_to_end import (DIGITS_CONFIG, ONE_THREAD, QuickStart,
+                              digits_options, shapes_options, train_and_test)
 
 T = TypeVar('T')
 
@@ -114,20 +112,19 @@ def detection_quickstart(shapes,
                          tmp_path_factory) -> Callable[[Path], QuickStart]:
     """``detection_quickstart(config)``: the detection quick start
     ``config`` (one of end_to_end.DETECTION_CONFIGS) trained and tested
-    with one thread, as its floors were measured, once per test run. The
-    first call also starts the others in the background, Mask R-CNN (the
-    longest) first: each keeps one of the two cores busy."""
-    work_dirs = {config: tmp_path_factory.mktemp(config.stem)
-                 for config in DETECTION_CONFIGS}
+    with one thread, as its floors were measured, on its first use, once
+    per test run (its tests share a file, so one test process runs
+    them)."""
+    runs = {}
 
-    def build(config, started):
-        return train_and_test(config, work_dirs[config],
-                              shapes_options(shapes), ONE_THREAD, started)
+    def get(config: Path) -> QuickStart:
+        if config not in runs:
+            runs[config] = train_and_test(
+                config, tmp_path_factory.mktemp(config.stem),
+                shapes_options(shapes), ONE_THREAD)
+        return runs[config]
 
-    lanes = TwoLanes(build, longest_first=[MASK_RCNN, FASTER_RCNN,
-                                           RETINANET])
-    yield lanes.get
-    lanes.close()
+    return get
 
 
 @pytest.fixture(scope='session')

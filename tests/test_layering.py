@@ -34,6 +34,7 @@ CONVERTERS = BASE + ('mmregnet.fileio', 'mmregnet.model_index',
                      'mmregnet.converters.mapping')
 WEIGHTS = CONVERTERS + ('mmregnet.weights', )
 ENGINE = MODELS + WEIGHTS + ('mmregnet.models.loading', 'mmregnet.engine*')
+DETECTION = BASE + ('mmregnet.registry', 'mmregnet.detection*')
 APIS = ENGINE + ('mmregnet.apis', 'mmregnet.apis.hub',
                  'mmregnet.apis.mmpretrain_hub')
 LAYERS = {
@@ -41,6 +42,9 @@ LAYERS = {
     'mmregnet.models.backbones.regnet':
     (MODELS, {'torch', 'mmengine', 'mmcv'}),
     'mmregnet.deploy': (DEPLOY, {'torch'}),
+    # mmdet's models import mmpretrain's (and its model index)
+    'mmregnet.detection': (DETECTION, {'torch', 'mmengine', 'mmcv', 'mmdet',
+                                       'mmpretrain', 'modelindex'}),
     'mmregnet.deploy.quantize': (INT8, {'torch', 'mmengine'}),
     'mmregnet.converters': (CONVERTERS, {'torch', 'mmengine', 'modelindex'}),
     'mmregnet.weights': (WEIGHTS, {'torch', 'mmengine', 'modelindex'}),

@@ -71,18 +71,23 @@ tiny_regnety_backbone = dict(
 tiny_fpn = dict(in_channels=[24, 48, 96, 192], out_channels=neck_channels)
 tiny_rpn_head = dict(in_channels=neck_channels, feat_channels=neck_channels)
 # RoIAlign with 2 x 2 samples per bin (mmdet's adaptive count takes up to
-# 4 x 4 on these large objects) and torchvision's kernels: mmcv's CPU
-# RoIAlign took most of a training step (its backward 3.6x torchvision's)
-_roi_align = dict(type='RoIAlign', sampling_ratio=2, use_torchvision=True)
+# 4 x 4 on these large objects), computed as matrix products by mmregnet's
+# extractor: the scatter loops of mmcv's and torchvision's CPU backward took
+# most of a training step (docs/detection.md)
+_roi_extractor = dict(type='mmregnet.SeparableRoIExtractor')
+_roi_align = dict(type='RoIAlign', sampling_ratio=2)
 tiny_roi_head = dict(
     bbox_roi_extractor=dict(
-        roi_layer=dict(_roi_align, output_size=7), out_channels=neck_channels),
+        _roi_extractor,
+        roi_layer=dict(_roi_align, output_size=7),
+        out_channels=neck_channels),
     bbox_head=dict(
         in_channels=neck_channels, fc_out_channels=256,
         num_classes=num_classes))
 tiny_mask_roi_head = dict(
     tiny_roi_head,
     mask_roi_extractor=dict(
+        _roi_extractor,
         roi_layer=dict(_roi_align, output_size=14),
         out_channels=neck_channels),
     mask_head=dict(
@@ -90,8 +95,10 @@ tiny_mask_roi_head = dict(
         num_classes=num_classes))
 # at most 4 objects an image: 500 boxes a level before the RPN's NMS and
 # 200 proposals after it, in training as in testing (mmdet's 2000 / 1000
-# are sized for COCO, and its CPU NMS is quadratic in the box count)
+# are sized for COCO, and its CPU NMS is quadratic in the box count), and
+# 64 RoIs an image for the second stage (a quarter positive: mmdet's 512 is
+# sized for COCO's crowds; the mask head's cost grows with the positives)
 _proposals = dict(nms_pre=500, max_per_img=200)
 two_stage_train_cfg = dict(
-    rpn_proposal=_proposals, rcnn=dict(sampler=dict(num=128)))
+    rpn_proposal=_proposals, rcnn=dict(sampler=dict(num=64)))
 two_stage_test_cfg = dict(rpn=_proposals)
