@@ -33,8 +33,10 @@ CONVERTERS = BASE + ('mmregnet.fileio', 'mmregnet.model_index',
                      'mmregnet.converters', 'mmregnet.converters.cli',
                      'mmregnet.converters.mapping')
 WEIGHTS = CONVERTERS + ('mmregnet.weights', )
-ENGINE = MODELS + WEIGHTS + ('mmregnet.models.loading', 'mmregnet.engine*')
-DETECTION = BASE + ('mmregnet.registry', 'mmregnet.detection*')
+ENGINE = MODELS + WEIGHTS + ('mmregnet.models.loading', 'mmregnet.hosts',
+                             'mmregnet.engine*')
+DETECTION = BASE + ('mmregnet.registry', 'mmregnet.hosts',
+                    'mmregnet.detection*')
 APIS = ENGINE + ('mmregnet.apis', 'mmregnet.apis.hub',
                  'mmregnet.apis.mmpretrain_hub')
 LAYERS = {

@@ -4,12 +4,12 @@ training crop); and the check that what a detector needs is installed:
 mmdet and mmcv's compiled ops (``mmcv._ext``: NMS, RoIAlign, ...), which
 mmcv-lite leaves out."""
 import ast
-import importlib.metadata
-import importlib.util
 import os.path as osp
 from typing import Optional, Sequence
 
 from mmengine.config import Config
+
+from ..hosts import missing_detection_stack
 
 #: pipeline transforms that crop the image
 CROP_TRANSFORMS = ('RandomResizedCrop', 'RandomCrop', 'CenterCrop')
@@ -107,25 +107,6 @@ def _syntax_error(path: str, seen=()):
                 if found:
                     return found
     return None
-
-
-def missing_detection_stack() -> list:
-    """What of mmdet and mmcv's compiled ops is missing (empty: nothing)."""
-    missing = []
-    if importlib.util.find_spec('mmdet') is None:
-        missing.append('mmdet is not installed')
-    try:
-        ops = importlib.util.find_spec('mmcv._ext') is not None
-    except ModuleNotFoundError:  # no mmcv at all
-        ops = False
-    if not ops:
-        try:
-            lite = importlib.metadata.version('mmcv-lite')
-            missing.append(f"mmcv's compiled ops are missing (mmcv-lite "
-                           f'{lite} is installed, which has none)')
-        except importlib.metadata.PackageNotFoundError:
-            missing.append("mmcv's compiled ops (mmcv._ext) are missing")
-    return missing
 
 
 def check_detection_stack(what: str) -> None:
