@@ -22,6 +22,7 @@ _LAZY = {
     'CPUBF16OptimWrapper': '.engine',
     'RegNetFSDPStrategy': '.engine',
     'TopBoxAccuracy': '.evaluation',
+    'SeparableRoIExtractor': '.detection',
 }
 __getattr__ = lazy_names(__name__, _LAZY)
 
