@@ -1,7 +1,7 @@
-"""Whether a host framework can run here, asked without importing it (so
-asking costs nothing and never fails): mmdet's detectors need mmdet and
-mmcv's compiled ops (``mmcv._ext``: NMS, RoIAlign, ...), which mmcv-lite
-leaves out."""
+"""Whether a host framework can run here, asked without importing the host
+(only mmcv's light package ``__init__``, to find its compiled ops): mmdet's
+detectors need mmdet and mmcv's compiled ops (``mmcv._ext``: NMS,
+RoIAlign, ...), which mmcv-lite leaves out."""
 import importlib.metadata
 import importlib.util
 from typing import List

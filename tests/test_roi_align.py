@@ -77,6 +77,30 @@ def test_float32_agrees_to_rounding_and_no_rois_give_an_empty_batch():
     assert empty.shape == (0, 64, 7, 7)
 
 
+def test_an_roi_of_no_image_in_the_batch_is_refused_in_one_line():
+    features = torch.randn(2, 4, 8, 8)
+    rois = torch.tensor([[0, 0, 0, 9.0, 9.0], [5, 0, 0, 9.0, 9.0],
+                         [-1, 0, 0, 9.0, 9.0]])
+    with pytest.raises(ValueError, match=re.escape(
+            'RoI image indices [-1, 5] are not images of the batch of 2')):
+        roi_align(features, rois, 7, 0.25, 2)
+
+
+def test_bf16_features_keep_float32_positions_and_rois_get_no_gradient():
+    """Far from the origin, bf16 cannot hold a sample's position (a step
+    of 1 pixel near 250): positions stay float32, only the sums are bf16."""
+    generator = torch.Generator().manual_seed(2)
+    features = torch.randn(1, 8, 300, 300, generator=generator)
+    rois = torch.tensor([[0, 1000.3, 1001.1, 1030.7, 1020.9]],
+                        requires_grad=True)
+    reference = torchvision_roi_align(features, rois, 7, 0.25, 2, True)
+    ours = roi_align(features.bfloat16(), rois, 7, 0.25, 2)
+    assert ours.dtype == torch.bfloat16
+    torch.testing.assert_close(ours.float(), reference, rtol=0.02,
+                               atol=0.02)
+    assert not ours.requires_grad
+
+
 def test_layer_takes_mmcv_roialign_arguments():
     layer = SeparableRoIAlign(output_size=14, spatial_scale=0.125,
                               sampling_ratio=2)

@@ -11,6 +11,10 @@ and mmcv's per-sample scatter loops, which take most of a small two-stage
 detector's CPU training step. Forward and gradient equal torchvision's
 ``roi_align`` (``aligned=True`` as in Detectron2 and mmcv's default, or
 ``False``; fixed or adaptive ``sampling_ratio``) to float rounding.
+
+Sized for small maps (the CPU quick starts): the intermediate product holds
+``R p_h C W`` values, about 2.5 GB at COCO's 1,024 RoIs on a 200 x 336 map,
+where mmdet's own extractor is the better choice.
 """
 from typing import Tuple, Union
 
@@ -48,16 +52,28 @@ def _axis_weights(start: torch.Tensor, size: torch.Tensor, bins: int,
 
 
 def roi_align(features: torch.Tensor, rois: torch.Tensor,
-              output_size: Tuple[int, int], spatial_scale: float,
+              output_size: Union[int, Tuple[int, int]], spatial_scale: float,
               sampling_ratio: int, aligned: bool = True) -> torch.Tensor:
     """RoIAlign of ``rois`` ``(R, 5)`` (image index, ``x1, y1, x2, y2`` in
     input pixels) on ``features`` ``(N, C, H, W)``: ``(R, C, p_h, p_w)``.
     ``sampling_ratio`` samples per bin and axis (``<= 0``: ``ceil`` of the
-    bin size, per RoI); ``aligned`` shifts by half a pixel (Detectron2)."""
+    bin size, per RoI); ``aligned`` shifts by half a pixel (Detectron2).
+    Sample positions and weights are computed in float32 at least (for
+    bf16 features too); RoIs get no gradient."""
     num_images, channels, height, width = features.shape
-    bins_h, bins_w = output_size
+    bins_h, bins_w = ((output_size, output_size)
+                      if isinstance(output_size, int) else output_size)
+    rois = rois.detach()
+    image_of = rois[:, 0].long()
+    outside = (image_of < 0) | (image_of >= num_images)
+    if outside.any():
+        raise ValueError(
+            f'roi_align: RoI image indices '
+            f'{sorted(set(image_of[outside].tolist()))} are not images of '
+            f'the batch of {num_images}')
+    position = torch.promote_types(features.dtype, torch.float32)
     offset = 0.5 if aligned else 0.0
-    boxes = rois[:, 1:].to(features.dtype) * spatial_scale - offset
+    boxes = rois[:, 1:].to(position) * spatial_scale - offset
     x1, y1, x2, y2 = boxes.unbind(1)
     roi_w, roi_h = x2 - x1, y2 - y1
     if not aligned:
@@ -66,9 +82,10 @@ def roi_align(features: torch.Tensor, rois: torch.Tensor,
         grid_h = grid_w = torch.full_like(roi_h, sampling_ratio)
     else:
         grid_h, grid_w = torch.ceil(roi_h / bins_h), torch.ceil(roi_w / bins_w)
-    rows = _axis_weights(y1, roi_h, bins_h, grid_h, height)  # (R, p_h, H)
-    cols = _axis_weights(x1, roi_w, bins_w, grid_w, width)  # (R, p_w, W)
-    image_of = rois[:, 0].long()
+    rows = _axis_weights(y1, roi_h, bins_h, grid_h,
+                         height).to(features.dtype)  # (R, p_h, H)
+    cols = _axis_weights(x1, roi_w, bins_w, grid_w,
+                         width).to(features.dtype)  # (R, p_w, W)
     pooled, order = [], []
     for image in range(num_images):
         index = (image_of == image).nonzero().squeeze(1)
