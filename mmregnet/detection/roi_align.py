@@ -22,6 +22,11 @@ import torch
 from torch import nn
 
 
+def _pair(size: Union[int, Tuple[int, int]]) -> Tuple[int, int]:
+    """``(p_h, p_w)`` of an output size given as one int or two."""
+    return (size, size) if isinstance(size, int) else tuple(size)
+
+
 def _axis_weights(start: torch.Tensor, size: torch.Tensor, bins: int,
                   grid: torch.Tensor, length: int) -> torch.Tensor:
     """``(R, bins, length)`` weights of one axis: row ``p`` of RoI ``r``
@@ -61,8 +66,7 @@ def roi_align(features: torch.Tensor, rois: torch.Tensor,
     Sample positions and weights are computed in float32 at least (for
     bf16 features too); RoIs get no gradient."""
     num_images, channels, height, width = features.shape
-    bins_h, bins_w = ((output_size, output_size)
-                      if isinstance(output_size, int) else output_size)
+    bins_h, bins_w = _pair(output_size)
     rois = rois.detach()
     image_of = rois[:, 0].long()
     outside = (image_of < 0) | (image_of >= num_images)
@@ -113,9 +117,7 @@ class SeparableRoIAlign(nn.Module):
                  spatial_scale: float, sampling_ratio: int = 0,
                  aligned: bool = True):
         super().__init__()
-        self.output_size = ((output_size, output_size)
-                            if isinstance(output_size, int) else
-                            tuple(output_size))
+        self.output_size = _pair(output_size)
         self.spatial_scale = float(spatial_scale)
         self.sampling_ratio = int(sampling_ratio)
         self.aligned = aligned
